@@ -1,0 +1,2 @@
+ALTER TABLE "tasks" ADD COLUMN "relayed_at" timestamp with time zone;--> statement-breakpoint
+CREATE INDEX "tasks_unrelayed_idx" ON "tasks" USING btree ("created_at") WHERE "tasks"."relayed_at" is null and "tasks"."state" = 'pending';

@@ -1,0 +1,24 @@
+import { hash, verify } from '@node-rs/argon2';
+
+// OWASP's argon2id minimum; the hash runs on libuv's thread pool, off the event loop.
+const options = { memoryCost: 19_456, timeCost: 2, parallelism: 1 };
+
+export function hashPassword(password: string): Promise<string> {
+  return hash(password, options);
+}
+
+export function verifyPassword(passwordHash: string, password: string): Promise<boolean> {
+  return verify(passwordHash, password);
+}
+
+let decoy: Promise<string> | undefined;
+
+/**
+ * Spends the time a real check would, for a login with an unknown email, so
+ * that the answer's timing does not tell which emails have accounts.
+ */
+export async function verifyDecoy(password: string): Promise<false> {
+  decoy ??= hashPassword('decoy password that matches nothing');
+  await verify(await decoy, password);
+  return false;
+}

@@ -1,0 +1,199 @@
+import { resolve } from 'node:path';
+import { EnvReader } from './env-reader.js';
+
+export type DatabaseConfig =
+  /** PGlite; `dataDir` null keeps it in memory. */
+  { kind: 'pglite'; dataDir: string | null } | { kind: 'postgres'; url: string };
+
+export interface SmtpConfig {
+  host: string;
+  port: number;
+  username: string | undefined;
+  password: string | undefined;
+  /** `MAIL_STARTTLS`: upgrade the connection with STARTTLS, and refuse to send without it. */
+  startTls: boolean;
+  /** `MAIL_SSL_TLS`: TLS from the first byte (usually port 465). */
+  implicitTls: boolean;
+  /** `USE_CREDENTIALS`: log in with `MAIL_USERNAME` / `MAIL_PASSWORD`. */
+  useCredentials: boolean;
+  validateCerts: boolean;
+}
+
+export interface RedisConfig {
+  url: string;
+  /** Prefix of every key Bookly writes, so that several deployments (or tests) share one Redis. */
+  prefix: string;
+}
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  logLevel: string;
+  http: {
+    host: string;
+    port: number;
+    /** Requests a minute per client IP on the endpoints that hash passwords or send mail; 0 is off. */
+    authRateLimit: number;
+    /** Trust `X-Forwarded-For` from a proxy in front (for per-IP rate limits and logs). */
+    trustProxy: boolean;
+    /** Milliseconds a shutdown waits for requests and running tasks before giving up on them. */
+    shutdownTimeoutMs: number;
+  };
+  /** Where the embedded database and the generated JWT secret live. */
+  dataDir: string;
+  database: DatabaseConfig;
+  jwt: {
+    /** Undefined only outside production: a secret is then generated and kept under `dataDir`. */
+    secret: string | undefined;
+    algorithm: 'HS256' | 'HS384' | 'HS512';
+    accessTtlSeconds: number;
+    refreshTtlSeconds: number;
+  };
+  mail: {
+    /** Undefined: no SMTP server; mail goes to the dev mailbox and the log. */
+    smtp: SmtpConfig | undefined;
+    from: string;
+    fromName: string;
+    /** Mails a second, across every process that sends (`MAIL_RATE_LIMIT`); 0 is no limit. */
+    ratePerSecond: number;
+  };
+  /** Host (and optional scheme) that links in mail point to. */
+  domain: string;
+  /** Undefined: tasks run inside the server process. Set: they go through BullMQ on this Redis. */
+  redis: RedisConfig | undefined;
+  tasks: {
+    /** Tasks run at once per lane, in each process that runs them. */
+    concurrency: number;
+    /** Test setting: run a task inside the request that enqueues it, like Celery's eager mode. */
+    eager: boolean;
+    /** How long a running task's claim lasts without a heartbeat before another runner may take it. */
+    leaseMs: number;
+    /** How often a runner looks for tasks it was not told about (other processes, due retries). */
+    pollMs: number;
+    /** Overrides every task definition's first retry delay when set. */
+    retryBaseMs: number | undefined;
+    /** Redis mode: the API process runs tasks too, beside the workers (`API_RUNS_TASKS`). */
+    apiRunsTasks: boolean;
+  };
+  worker: {
+    /** Port of a worker's own `/metrics` and `/health`; 0 is none. */
+    metricsPort: number;
+  };
+}
+
+/** A configuration that cannot start; the message names every bad variable in one line. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Reads and validates the whole configuration once. The Python Bookly's
+ * `.env` variable names are read as they are.
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
+  const read = new EnvReader(env);
+  const nodeEnv = read.oneOf('NODE_ENV', ['development', 'production', 'test'], 'development');
+  const dataDir = resolve(read.string('DATA_DIR', './data'));
+
+  const jwtSecret = read.optionalString('JWT_SECRET');
+  if (jwtSecret === undefined && nodeEnv === 'production') {
+    read.problem('JWT_SECRET is required when NODE_ENV=production');
+  }
+
+  const port = read.integer('PORT', 8000, 0, 65535);
+  const config: Config = {
+    env: nodeEnv,
+    logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+    http: {
+      host: read.string('HOST', '127.0.0.1'),
+      port,
+      authRateLimit: read.integer('AUTH_RATE_LIMIT', 20, 0),
+      trustProxy: read.boolean('TRUST_PROXY', false),
+      shutdownTimeoutMs: read.integer('SHUTDOWN_TIMEOUT_MS', 10_000, 0),
+    },
+    dataDir,
+    database: readDatabase(read, dataDir),
+    jwt: {
+      secret: jwtSecret,
+      algorithm: read.oneOf('JWT_ALGORITHM', ['HS256', 'HS384', 'HS512'], 'HS256'),
+      accessTtlSeconds: read.integer('ACCESS_TOKEN_EXPIRY', 3600, 1),
+      refreshTtlSeconds: read.integer('REFRESH_TOKEN_EXPIRY', 2 * 24 * 3600, 1),
+    },
+    mail: {
+      smtp: readSmtp(read),
+      from: read.string('MAIL_FROM', 'bookly@localhost'),
+      fromName: read.string('MAIL_FROM_NAME', 'Bookly'),
+      ratePerSecond: read.integer('MAIL_RATE_LIMIT', 0, 0),
+    },
+    domain: read.string('DOMAIN', `localhost:${port}`),
+    redis: readRedis(read),
+    tasks: {
+      concurrency: read.integer('WORKER_CONCURRENCY', 10, 1, 1000),
+      eager: read.boolean('TASKS_EAGER', false),
+      leaseMs: read.integer('TASK_LEASE_MS', 30_000, 100),
+      pollMs: read.integer('TASK_POLL_MS', 1000, 10),
+      retryBaseMs: read.raw('TASK_RETRY_BASE_MS') === undefined ? undefined : read.integer('TASK_RETRY_BASE_MS', 0, 0),
+      apiRunsTasks: read.boolean('API_RUNS_TASKS', false),
+    },
+    worker: {
+      metricsPort: read.integer('WORKER_METRICS_PORT', 0, 0, 65535),
+    },
+  };
+
+  if (nodeEnv === 'production' && config.mail.smtp === undefined) {
+    // The dev mailbox shows every reset link to anyone who asks: never in production.
+    read.problem('MAIL_SERVER is required when NODE_ENV=production');
+  }
+  if (read.problems.length > 0) throw new ConfigError(read.problems);
+  return config;
+}
+
+function readDatabase(read: EnvReader, dataDir: string): DatabaseConfig {
+  const url = read.optionalString('DATABASE_URL');
+  if (url === undefined) return { kind: 'pglite', dataDir: resolve(dataDir, 'pglite') };
+  if (url === 'pglite://memory') return { kind: 'pglite', dataDir: null };
+  if (url.startsWith('pglite://')) return { kind: 'pglite', dataDir: resolve(url.slice('pglite://'.length)) };
+  // The Python Bookly's URLs name their driver (`postgresql+asyncpg://`); the server is the same.
+  const match = /^postgres(?:ql)?(?:\+\w+)?:\/\/(.+)$/.exec(url);
+  if (match) return { kind: 'postgres', url: `postgres://${match[1]}` };
+  read.problem('DATABASE_URL must start with postgres://, postgresql:// or pglite://');
+  return { kind: 'pglite', dataDir: null };
+}
+
+function readSmtp(read: EnvReader): SmtpConfig | undefined {
+  const host = read.optionalString('MAIL_SERVER');
+  const useCredentials = read.boolean('USE_CREDENTIALS', true);
+  const username = read.optionalString('MAIL_USERNAME');
+  const password = read.optionalString('MAIL_PASSWORD');
+  const smtp: SmtpConfig = {
+    host: host ?? '',
+    port: read.integer('MAIL_PORT', 587, 1, 65535),
+    username,
+    password,
+    startTls: read.boolean('MAIL_STARTTLS', true),
+    implicitTls: read.boolean('MAIL_SSL_TLS', false),
+    useCredentials,
+    validateCerts: read.boolean('VALIDATE_CERTS', true),
+  };
+  if (host === undefined) return undefined;
+  if (useCredentials && (username === undefined || password === undefined)) {
+    read.problem(
+      'MAIL_USERNAME and MAIL_PASSWORD are required when USE_CREDENTIALS is true (set USE_CREDENTIALS=false for a server without login)',
+    );
+  }
+  if (smtp.startTls && smtp.implicitTls) {
+    read.problem('MAIL_STARTTLS and MAIL_SSL_TLS cannot both be true');
+  }
+  return smtp;
+}
+
+function readRedis(read: EnvReader): RedisConfig | undefined {
+  const url = read.optionalString('REDIS_URL');
+  const prefix = read.string('REDIS_PREFIX', 'bookly');
+  if (!/^[\w.-]+$/.test(prefix)) read.problem('REDIS_PREFIX may hold letters, digits, _, . and - only');
+  if (url === undefined) return undefined;
+  if (!/^rediss?:\/\//.test(url)) read.problem('REDIS_URL must start with redis:// or rediss://');
+  return { url, prefix };
+}

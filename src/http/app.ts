@@ -1,0 +1,65 @@
+import { randomUUID } from 'node:crypto';
+import helmet from '@fastify/helmet';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Deps } from '../deps.js';
+import { authPlugin } from './plugins/auth.js';
+import { bodyParsersPlugin } from './plugins/body-parsers.js';
+import { docsPlugin } from './plugins/docs.js';
+import { errorsPlugin } from './plugins/errors.js';
+import { metricsPlugin } from './plugins/metrics.js';
+import { queueDashboard, queueDashboardPrefix } from './plugins/queue-dashboard.js';
+import { rateLimitPlugin } from './plugins/rate-limit.js';
+import { installValidators } from './plugins/validation.js';
+import { authRoutes } from './routes/auth/index.js';
+import { bookRoutes } from './routes/books/index.js';
+import { devMailboxRoutes } from './routes/dev/mailbox.js';
+import { opsRoutes, type ReadinessCheck } from './routes/ops/index.js';
+import { reviewRoutes } from './routes/reviews/index.js';
+import { tagRoutes } from './routes/tags/index.js';
+import { taskRoutes } from './routes/tasks/index.js';
+
+export interface AppOptions {
+  /** Dependencies `/ready` checks besides the database. */
+  readinessChecks?: readonly ReadinessCheck[];
+}
+
+/** The HTTP application: plugins, then routes. It does not listen; `server.ts` does. */
+export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.log as FastifyBaseLogger,
+    bodyLimit: 1024 * 1024,
+    trustProxy: deps.config.http.trustProxy,
+    routerOptions: { ignoreTrailingSlash: true },
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.:-]{1,64}$/.test(given) ? given : randomUUID();
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  installValidators(app);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  await app.register(errorsPlugin);
+  await app.register(bodyParsersPlugin);
+  // No upgrade-insecure-requests: a server reached over plain http (a LAN address in development)
+  // would have its own stylesheets and scripts upgraded to an https that does not exist.
+  await app.register(helmet, { global: true, contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } });
+  await app.register(metricsPlugin, { metrics: deps.metrics });
+  await app.register(rateLimitPlugin);
+  await app.register(authPlugin, { sessions: deps.sessions });
+  await app.register(docsPlugin);
+
+  await app.register(authRoutes, { prefix: '/api/v1/auth', deps });
+  await app.register(bookRoutes, { prefix: '/api/v1/books', deps });
+  await app.register(reviewRoutes, { prefix: '/api/v1/reviews', deps });
+  await app.register(tagRoutes, { prefix: '/api/v1/tags', deps });
+  await app.register(taskRoutes, { prefix: '/api/v1/tasks', deps });
+  const checks: ReadinessCheck[] = [{ name: 'database', check: () => deps.database.ping() }];
+  if (deps.redis) checks.push({ name: 'redis', check: deps.redis.connection.ping });
+  await app.register(opsRoutes, { deps, checks: [...checks, ...(options.readinessChecks ?? [])] });
+  if (deps.devMailbox) await app.register(devMailboxRoutes, { prefix: '/dev', mailbox: deps.devMailbox });
+  if (deps.redis) await app.register(queueDashboard, { prefix: queueDashboardPrefix, queues: deps.redis.queues, accounts: deps.accounts });
+  return app;
+}

@@ -1,0 +1,38 @@
+import type { FastifyRequest } from 'fastify';
+import { escapeHtml } from '../../../mail/templates/html.js';
+
+/** A browser following a link from a mail (it asks for HTML); any other client gets JSON. */
+export function wantsHtml(request: FastifyRequest): boolean {
+  return /\btext\/html\b/.test(request.headers.accept ?? '');
+}
+
+export function page(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>${escapeHtml(title)} · Bookly</title>
+<style>body{font-family:system-ui,sans-serif;max-width:32em;margin:3em auto;padding:0 1em;color:#222}
+label{display:block;margin:1em 0 .3em}input{width:100%;padding:.5em;font-size:1em;box-sizing:border-box}
+button{margin-top:1.2em;padding:.6em 1.4em;font-size:1em}.error{color:#b00020}</style>
+</head><body><h1>${escapeHtml(title)}</h1>
+${body}
+</body></html>`;
+}
+
+export function messagePage(title: string, message: string): string {
+  return page(title, `<p>${escapeHtml(message)}</p>`);
+}
+
+export function resetFormPage(error?: string): string {
+  // No action: the form posts to the page's own URL, which carries the token.
+  return page(
+    'Choose a new password',
+    `${error ? `<p class="error">${escapeHtml(error)}</p>` : ''}
+<form method="post">
+<label for="new_password">New password (8 to 128 characters)</label>
+<input id="new_password" name="new_password" type="password" minlength="8" maxlength="128" required autocomplete="new-password">
+<label for="confirm_new_password">The same again</label>
+<input id="confirm_new_password" name="confirm_new_password" type="password" minlength="8" maxlength="128" required autocomplete="new-password">
+<button type="submit">Set password</button>
+</form>`,
+  );
+}

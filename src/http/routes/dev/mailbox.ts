@@ -1,0 +1,83 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import type { DevMailbox, StoredMail } from '../../../mail/dev-mailbox.js';
+import { escapeHtml } from '../../../mail/templates/html.js';
+import { errors, Timestamp, Uuid } from '../../schemas/common.js';
+import { page } from '../auth/pages.js';
+import { sendHtml } from '../html.js';
+
+const StoredMessage = Type.Object({
+  id: Uuid,
+  to: Type.String(),
+  subject: Type.String(),
+  html: Type.String(),
+  text: Type.String(),
+  /** The links in the message, ready to open. */
+  links: Type.Array(Type.String()),
+  created_at: Timestamp,
+});
+
+const urlPattern = /https?:\/\/[^\s<>"')]+/g;
+
+/** The mail the app would have sent, for development without an SMTP server. */
+export const devMailboxRoutes: FastifyPluginAsyncTypebox<{ mailbox: DevMailbox }> = async (app, { mailbox }) => {
+  const tags = ['development'];
+
+  app.get(
+    '/mailbox.json',
+    {
+      schema: { summary: 'The dev mailbox, newest first (no MAIL_SERVER configured)', tags, response: { 200: Type.Array(StoredMessage) } },
+    },
+    async () => (await mailbox.list(200)).map(toJson),
+  );
+
+  app.get('/mailbox', { schema: { summary: 'The dev mailbox as a page', tags } }, async (_request, reply) => {
+    const mails = await mailbox.list(200);
+    const rows = mails
+      .map(
+        (mail) =>
+          `<tr><td>${mail.createdAt.toISOString().replace('T', ' ').slice(0, 19)}</td><td>${escapeHtml(mail.to)}</td>` +
+          `<td><a href="/dev/mailbox/${mail.id}">${escapeHtml(mail.subject)}</a></td></tr>`,
+      )
+      .join('\n');
+    const body = mails.length
+      ? `<table cellpadding="6"><tr><th align="left">Sent (UTC)</th><th align="left">To</th><th align="left">Subject</th></tr>${rows}</table>`
+      : '<p>No mail yet. Sign up at <a href="/api/v1/docs">the API docs</a> and the verification mail shows here.</p>';
+    return sendHtml(reply, 200, page('Dev mailbox', `${body}<p><a href="/dev/mailbox.json">as JSON</a></p>`));
+  });
+
+  app.get(
+    '/mailbox/:id',
+    {
+      schema: {
+        summary: 'One message of the dev mailbox, as a page',
+        tags,
+        params: Type.Object({ id: Uuid }),
+        response: { ...errors(404, 422) },
+      },
+    },
+    async (request, reply) => {
+      const mail = await mailbox.find(request.params.id);
+      if (!mail) return reply.status(404).send({ message: 'No such message in the dev mailbox', error_code: 'not_found' });
+      const text = escapeHtml(mail.text).replace(urlPattern, (url) => `<a href="${url}">${url}</a>`);
+      // The HTML part is shown in a sandbox: a bulk mail's HTML is whatever an admin wrote.
+      const frame = `<iframe sandbox="allow-popups allow-top-navigation-by-user-activation" style="width:100%;height:24em;border:1px solid #ccc" srcdoc="${escapeHtml(
+        mail.html.replace('<head>', '<head><base target="_top">'),
+      )}"></iframe>`;
+      const body = `<p><a href="/dev/mailbox">← mailbox</a></p><p><b>To:</b> ${escapeHtml(mail.to)}<br><b>Subject:</b> ${escapeHtml(mail.subject)}</p>${frame}<h2>Text part</h2><pre style="white-space:pre-wrap">${text}</pre>`;
+      return sendHtml(reply, 200, page(mail.subject, body));
+    },
+  );
+};
+
+function toJson(mail: StoredMail): Type.Static<typeof StoredMessage> {
+  return {
+    id: mail.id,
+    to: mail.to,
+    subject: mail.subject,
+    html: mail.html,
+    text: mail.text,
+    links: mail.text.match(urlPattern) ?? [],
+    created_at: mail.createdAt,
+  };
+}

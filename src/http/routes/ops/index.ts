@@ -1,0 +1,63 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import type { Deps } from '../../../deps.js';
+import { withTimeout } from '../../../lib/with-timeout.js';
+import { errors } from '../../schemas/common.js';
+
+/** A dependency the process needs, checked by `/ready`. */
+export interface ReadinessCheck {
+  name: string;
+  check(): Promise<void>;
+}
+
+export const opsRoutes: FastifyPluginAsyncTypebox<{ deps: Deps; checks: readonly ReadinessCheck[] }> = async (app, { deps, checks }) => {
+  app.get(
+    '/health',
+    {
+      schema: {
+        summary: 'Answers while the process runs',
+        tags: ['operations'],
+        response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+      },
+    },
+    async () => ({ status: 'ok' as const }),
+  );
+
+  app.get(
+    '/ready',
+    {
+      schema: {
+        summary: 'Answers 200 when every dependency answers, 503 naming the ones that do not',
+        tags: ['operations'],
+        response: {
+          200: Type.Object({ status: Type.Literal('ready'), checks: Type.Record(Type.String(), Type.String()) }),
+          ...errors(503),
+        },
+      },
+    },
+    async (_request, reply) => {
+      const results = await Promise.all(
+        checks.map(async ({ name, check }) => {
+          try {
+            await withTimeout(check(), 2000);
+            return { name, ok: true, message: 'ok' };
+          } catch (error) {
+            return { name, ok: false, message: error instanceof Error ? error.message : String(error) };
+          }
+        }),
+      );
+      const down = results.filter((result) => !result.ok);
+      if (down.length === 0) return { status: 'ready' as const, checks: Object.fromEntries(results.map((r) => [r.name, r.message])) };
+      return reply.status(503).send({
+        message: `Not ready: ${down.map((result) => result.name).join(', ')} not answering`,
+        error_code: 'service_unavailable',
+        details: down.map((result) => ({ field: result.name, message: result.message })),
+      });
+    },
+  );
+
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    const text = await deps.metrics.registry.metrics();
+    return reply.type(deps.metrics.registry.contentType).send(text);
+  });
+};

@@ -1,0 +1,54 @@
+import nodemailer, { type Transporter } from 'nodemailer';
+import type { SmtpConfig } from '../config/load-config.js';
+import { type Lane, lanes } from '../tasks/define.js';
+import { type Mailer, type MailMessage, MailRejectedError } from './mailer.js';
+
+/** Sends over SMTP with a pool of connections per lane (a new connection costs a greeting and a TLS handshake). */
+export class SmtpMailer implements Mailer {
+  private readonly transports: Map<Lane, Transporter>;
+
+  constructor(
+    smtp: SmtpConfig,
+    private readonly from: { name: string; address: string },
+  ) {
+    this.transports = new Map(lanes.map((lane) => [lane, createTransport(smtp)]));
+  }
+
+  async send(message: MailMessage, lane: Lane, signal?: AbortSignal): Promise<void> {
+    const transport = this.transports.get(lane) as Transporter;
+    try {
+      // An aborted send closes its connection: a message given up on is not delivered later behind our back.
+      await transport.sendMail({ from: this.from, ...message, signal });
+    } catch (error) {
+      throw isPermanent(error) ? new MailRejectedError((error as Error).message, { cause: error }) : error;
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const transport of this.transports.values()) transport.close({ force: true });
+  }
+}
+
+function createTransport(smtp: SmtpConfig): Transporter {
+  return nodemailer.createTransport({
+    pool: true,
+    maxConnections: 5,
+    maxMessages: Number.POSITIVE_INFINITY,
+    host: smtp.host,
+    port: smtp.port,
+    secure: smtp.implicitTls,
+    requireTLS: smtp.startTls,
+    ignoreTLS: !smtp.startTls && !smtp.implicitTls,
+    auth: smtp.useCredentials ? { user: smtp.username, pass: smtp.password } : undefined,
+    tls: { rejectUnauthorized: smtp.validateCerts },
+    connectionTimeout: 30_000,
+    greetingTimeout: 30_000,
+    socketTimeout: 60_000,
+  });
+}
+
+/** A 5xx answer to the recipient or the message itself; 4xx and connection errors are worth a retry. */
+function isPermanent(error: unknown): boolean {
+  const { code, responseCode } = error as { code?: string; responseCode?: number };
+  return (code === 'EENVELOPE' || code === 'EMESSAGE') && typeof responseCode === 'number' && responseCode >= 500;
+}

@@ -1,0 +1,117 @@
+import { eq, sql } from 'drizzle-orm';
+import type { LinkTokens } from '../auth/link-tokens.js';
+import { hashPassword } from '../auth/passwords.js';
+import type { Db, Executor } from '../db/client.js';
+import { isUniqueViolation } from '../db/errors.js';
+import { type UserRow, users } from '../db/schema/index.js';
+import { transaction } from '../db/transaction.js';
+import { ConflictError, InvalidLinkError, NotFoundError } from '../errors.js';
+import type { TaskQueue } from '../tasks/task-queue.js';
+
+export interface SignupInput {
+  username: string;
+  email: string;
+  firstName: string;
+  lastName: string;
+  password: string;
+}
+
+/** Accounts: signup, email verification, password reset, roles. */
+export class AccountService {
+  constructor(
+    private readonly db: Db,
+    private readonly tasks: TaskQueue,
+    private readonly links: LinkTokens,
+  ) {}
+
+  /** Creates an unverified account; its verification mail is a task committed with it. */
+  async signup(input: SignupInput): Promise<UserRow> {
+    const passwordHash = await hashPassword(input.password);
+    try {
+      return await transaction(this.db, async (tx) => {
+        const [user] = await tx
+          .insert(users)
+          .values({ ...input, email: input.email.trim(), passwordHash })
+          .returning();
+        const created = user as UserRow;
+        await this.tasks.enqueue(tx, 'mail.verify-email', { userUid: created.uid });
+        return created;
+      });
+    } catch (error) {
+      if (isUniqueViolation(error, 'users_email_lower_key')) {
+        throw new ConflictError('user_exists', 'An account with this email already exists', 'Log in, or reset your password');
+      }
+      throw error;
+    }
+  }
+
+  async verifyEmail(token: string): Promise<void> {
+    await transaction(this.db, async (tx) => {
+      const userUid = await this.links.consume(tx, token, 'verify_email');
+      if (userUid === undefined) throw new InvalidLinkError();
+      await this.links.consumeAll(tx, userUid, 'verify_email');
+      await tx.update(users).set({ isVerified: true }).where(eq(users.uid, userUid));
+    });
+  }
+
+  /** Sends a new link to an unverified account; says nothing about whether the email is known. */
+  async resendVerification(email: string): Promise<void> {
+    await transaction(this.db, async (tx) => {
+      const user = await findByEmail(tx, email);
+      if (user && !user.isVerified) await this.tasks.enqueue(tx, 'mail.verify-email', { userUid: user.uid });
+    });
+  }
+
+  /** Mails a reset link to an existing account; says nothing about whether the email is known. */
+  async requestPasswordReset(email: string): Promise<void> {
+    await transaction(this.db, async (tx) => {
+      const user = await findByEmail(tx, email);
+      if (user) await this.tasks.enqueue(tx, 'mail.reset-password', { userUid: user.uid });
+    });
+  }
+
+  /**
+   * Sets the new password, spends every open reset link, and moves the token
+   * generation on so that every token issued before the reset is refused.
+   */
+  async confirmPasswordReset(token: string, newPassword: string): Promise<void> {
+    const passwordHash = await hashPassword(newPassword);
+    await transaction(this.db, async (tx) => {
+      const userUid = await this.links.consume(tx, token, 'reset_password');
+      if (userUid === undefined) throw new InvalidLinkError();
+      await this.links.consumeAll(tx, userUid, 'reset_password');
+      await tx
+        .update(users)
+        .set({ passwordHash, tokenGeneration: sql`${users.tokenGeneration} + 1` })
+        .where(eq(users.uid, userUid));
+    });
+  }
+
+  /** Whether a reset link would be accepted now; it stays unused. */
+  isPasswordResetLinkValid(token: string): Promise<boolean> {
+    return this.links.isUsable(this.db, token, 'reset_password');
+  }
+
+  async promoteToAdmin(email: string): Promise<UserRow> {
+    const [user] = await this.db.update(users).set({ role: 'admin' }).where(emailIs(email)).returning();
+    if (!user) throw new NotFoundError('user_not_found', `No account has the email ${email}`);
+    return user;
+  }
+
+  async findById(uid: string): Promise<UserRow | undefined> {
+    return this.db.query.users.findFirst({ where: eq(users.uid, uid) });
+  }
+
+  findByEmail(email: string): Promise<UserRow | undefined> {
+    return findByEmail(this.db, email);
+  }
+}
+
+function emailIs(email: string) {
+  return eq(sql`lower(${users.email})`, email.trim().toLowerCase());
+}
+
+async function findByEmail(executor: Executor, email: string): Promise<UserRow | undefined> {
+  const [user] = await executor.select().from(users).where(emailIs(email)).limit(1);
+  return user;
+}

@@ -1,0 +1,112 @@
+import { count, desc, eq } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import { type BookRow, books, type ReviewRow, reviews, type TagRow, users } from '../db/schema/index.js';
+import { NotFoundError } from '../errors.js';
+import { type Actor, assertOwnerOrAdmin, type Page, type PageRequest } from './actor.js';
+
+export interface BookInput {
+  title: string;
+  author: string;
+  publisher: string;
+  publishedDate: string;
+  pageCount: number;
+  language: string;
+}
+
+export interface BookDetail extends BookRow {
+  reviews: ReviewRow[];
+  tags: TagRow[];
+}
+
+const newestFirst = [desc(books.createdAt), desc(books.uid)];
+
+export function bookNotFound(): NotFoundError {
+  return new NotFoundError('book_not_found', 'No book has this id');
+}
+
+/** Books: a list newest first, each owned by the user who added it. */
+export class BookService {
+  constructor(private readonly db: Db) {}
+
+  async list(page: PageRequest): Promise<Page<BookRow>> {
+    const [items, [total]] = await Promise.all([
+      this.db
+        .select()
+        .from(books)
+        .orderBy(...newestFirst)
+        .limit(page.limit)
+        .offset(page.offset),
+      this.db.select({ n: count() }).from(books),
+    ]);
+    return { items, total: total?.n ?? 0 };
+  }
+
+  async listByUser(userUid: string, page: PageRequest): Promise<Page<BookRow>> {
+    const [items, [total]] = await Promise.all([
+      this.db
+        .select()
+        .from(books)
+        .where(eq(books.userUid, userUid))
+        .orderBy(...newestFirst)
+        .limit(page.limit)
+        .offset(page.offset),
+      this.db.select({ n: count() }).from(books).where(eq(books.userUid, userUid)),
+    ]);
+    // Only an empty list raises the question whether the user exists at all.
+    if (total?.n === 0 && !(await this.db.query.users.findFirst({ columns: { uid: true }, where: eq(users.uid, userUid) }))) {
+      throw new NotFoundError('user_not_found', 'No user has this id');
+    }
+    return { items, total: total?.n ?? 0 };
+  }
+
+  /** Every book of a user, newest first (for `/me`). */
+  allOfUser(userUid: string): Promise<BookRow[]> {
+    return this.db
+      .select()
+      .from(books)
+      .where(eq(books.userUid, userUid))
+      .orderBy(...newestFirst);
+  }
+
+  async create(owner: Actor, input: BookInput): Promise<BookRow> {
+    const [book] = await this.db
+      .insert(books)
+      .values({ ...input, userUid: owner.uid })
+      .returning();
+    return book as BookRow;
+  }
+
+  /** The book with its reviews (newest first) and tags (by name), in one statement. */
+  async get(uid: string): Promise<BookDetail> {
+    const found = await this.db.query.books.findFirst({
+      where: eq(books.uid, uid),
+      with: { reviews: { orderBy: [desc(reviews.createdAt), desc(reviews.uid)] }, bookTags: { with: { tag: true } } },
+    });
+    if (!found) throw bookNotFound();
+    const { bookTags, ...book } = found;
+    const tags = bookTags.map((link) => link.tag).sort((a, b) => a.name.localeCompare(b.name));
+    return { ...book, tags };
+  }
+
+  async update(actor: Actor, uid: string, patch: Partial<BookInput>): Promise<BookRow> {
+    const book = await this.findOwned(actor, uid);
+    if (Object.keys(patch).length === 0) return book;
+    const [updated] = await this.db.update(books).set(patch).where(eq(books.uid, uid)).returning();
+    if (!updated) throw bookNotFound();
+    return updated;
+  }
+
+  /** Deletes the book; the database takes its reviews and tag links with it, in the same statement. */
+  async delete(actor: Actor, uid: string): Promise<void> {
+    await this.findOwned(actor, uid);
+    const deleted = await this.db.delete(books).where(eq(books.uid, uid)).returning({ uid: books.uid });
+    if (deleted.length === 0) throw bookNotFound();
+  }
+
+  private async findOwned(actor: Actor, uid: string): Promise<BookRow> {
+    const book = await this.db.query.books.findFirst({ where: eq(books.uid, uid) });
+    if (!book) throw bookNotFound();
+    assertOwnerOrAdmin(actor, book.userUid, 'book');
+    return book;
+  }
+}

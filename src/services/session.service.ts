@@ -1,0 +1,82 @@
+import { verifyDecoy, verifyPassword } from '../auth/passwords.js';
+import type { RevocationStore } from '../auth/revocations.js';
+import type { TokenClaims, TokenService } from '../auth/tokens.js';
+import type { UserRow } from '../db/schema/index.js';
+import { UnauthorizedError } from '../errors.js';
+import type { AccountService } from './account.service.js';
+
+export type TokenKind = 'access' | 'refresh';
+
+export interface Session {
+  readonly user: UserRow;
+  readonly claims: TokenClaims;
+}
+
+/** Logins and the tokens that stand for them. */
+export class SessionService {
+  constructor(
+    private readonly accounts: AccountService,
+    private readonly tokens: TokenService,
+    private readonly revocations: RevocationStore,
+  ) {}
+
+  async login(email: string, password: string): Promise<{ user: UserRow; accessToken: string; refreshToken: string }> {
+    const user = await this.accounts.findByEmail(email);
+    const valid = user ? await verifyPassword(user.passwordHash, password) : await verifyDecoy(password);
+    if (!user || !valid) {
+      throw new UnauthorizedError('invalid_email_or_password', 'Invalid email or password', 'Check your email and password');
+    }
+    const [accessToken, refreshToken] = await Promise.all([this.tokens.issue(user, false), this.tokens.issue(user, true)]);
+    return { user, accessToken, refreshToken };
+  }
+
+  /**
+   * The session a bearer token opens, checked in full: signature, expiry, kind,
+   * revocation, and that its user still exists and has not reset the password since.
+   */
+  async authenticate(token: string, kind: TokenKind): Promise<Session> {
+    const claims = await this.tokens.verify(token);
+    if (kind === 'access' && claims.refresh) {
+      throw new UnauthorizedError(
+        'access_token_required',
+        'This needs an access token, not a refresh token',
+        'Send the access token from /auth/login',
+      );
+    }
+    if (kind === 'refresh' && !claims.refresh) {
+      throw new UnauthorizedError(
+        'refresh_token_required',
+        'This needs a refresh token, not an access token',
+        'Send the refresh token from /auth/login',
+      );
+    }
+    const [revoked, user] = await Promise.all([this.revocations.isRevoked(claims.jti), this.accounts.findById(claims.user.uid)]);
+    if (revoked) throw revokedError();
+    if (!user) throw new UnauthorizedError('invalid_token', 'The account of this token no longer exists');
+    if (user.tokenGeneration !== claims.gen) throw revokedError();
+    return { user, claims };
+  }
+
+  refresh(session: Session): Promise<string> {
+    return this.tokens.issue(session.user, false);
+  }
+
+  /** Revokes the access token of the session, and the refresh token too when one is given. */
+  async logout(session: Session, refreshToken: string | undefined): Promise<void> {
+    await this.revoke(session.claims);
+    if (refreshToken === undefined) return;
+    const claims = await this.tokens.verify(refreshToken);
+    if (!claims.refresh) {
+      throw new UnauthorizedError('refresh_token_required', 'The refresh_token field holds an access token');
+    }
+    if (claims.user.uid === session.user.uid) await this.revoke(claims);
+  }
+
+  private revoke(claims: TokenClaims): Promise<void> {
+    return this.revocations.revoke(claims.jti, new Date(claims.exp * 1000));
+  }
+}
+
+function revokedError(): UnauthorizedError {
+  return new UnauthorizedError('token_revoked', 'This token has been revoked', 'Log in again to get a new token');
+}

@@ -1,0 +1,85 @@
+import { type JobsOptions, Queue } from 'bullmq';
+import type { QueueSnapshot } from '../../observability/metrics.js';
+import type { RedisConnection } from '../../redis/connection.js';
+import { type Lane, lanes } from '../define.js';
+import type { CommittedTask } from '../task-queue.js';
+
+/** What stays in Redis after a job ends: finished jobs a day, failed ones a week (the database keeps both for good). */
+const retention: Pick<JobsOptions, 'removeOnComplete' | 'removeOnFail'> = {
+  removeOnComplete: { age: 24 * 3600, count: 100_000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+};
+
+/** One BullMQ queue per lane, named after it, under the configured prefix. */
+export class BullQueues {
+  private readonly queues: Map<Lane, Queue>;
+
+  constructor(redis: RedisConnection) {
+    this.queues = new Map(lanes.map((lane) => [lane, new Queue(lane, { connection: redis.client, prefix: redis.prefix })]));
+    // Errors surface where the queue is used; the connection's own outage log reports the cause once.
+    for (const queue of this.queues.values()) queue.on('error', () => {});
+  }
+
+  all(): Queue[] {
+    return [...this.queues.values()];
+  }
+
+  /**
+   * Hands tasks to BullMQ, the task id as the job id: a task handed over twice
+   * is queued once (BullMQ ignores a job id it holds already).
+   */
+  async add(tasks: readonly CommittedTask[]): Promise<void> {
+    for (const lane of lanes) {
+      const jobs = tasks
+        .filter((task) => task.lane === lane)
+        .map((task) => ({
+          name: task.name,
+          data: task.payload,
+          opts: {
+            jobId: task.id,
+            // One BullMQ attempt: the task table counts attempts, and a retry is the same job delayed.
+            attempts: 1,
+            ...(task.priority > 0 ? { priority: task.priority } : {}),
+            ...retention,
+          },
+        }));
+      if (jobs.length > 0) await this.queue(lane).addBulk(jobs);
+    }
+  }
+
+  /** The ids among `ids` that no queue holds (Redis lost them, or never had them). */
+  async missing(tasks: readonly { id: string; lane: Lane }[]): Promise<string[]> {
+    const states = await Promise.all(tasks.map((task) => this.queue(task.lane).getJobState(task.id)));
+    return tasks.filter((_, i) => states[i] === 'unknown').map((task) => task.id);
+  }
+
+  async snapshot(): Promise<QueueSnapshot> {
+    const depths: QueueSnapshot['depths'][number][] = [];
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const [lane, queue] of this.queues) {
+      const counts = await queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed');
+      depths.push(
+        { lane, state: 'pending', count: (counts.waiting ?? 0) + (counts.prioritized ?? 0) },
+        { lane, state: 'active', count: counts.active ?? 0 },
+        { lane, state: 'delayed', count: counts.delayed ?? 0 },
+        { lane, state: 'failed', count: counts.failed ?? 0 },
+      );
+      const [first] = await queue.getJobs(['wait', 'prioritized'], 0, 0, true);
+      if (first) oldest = Math.min(oldest, first.timestamp);
+    }
+    return { depths, oldestWaitingSeconds: Number.isFinite(oldest) ? Math.max(0, (Date.now() - oldest) / 1000) : 0 };
+  }
+
+  /** Worker connections BullMQ sees on the queues, by lane. */
+  async workerCounts(): Promise<{ lane: string; count: number }[]> {
+    return Promise.all([...this.queues].map(async ([lane, queue]) => ({ lane, count: (await queue.getWorkers()).length })));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.all().map((queue) => queue.close()));
+  }
+
+  private queue(lane: Lane): Queue {
+    return this.queues.get(lane) as Queue;
+  }
+}

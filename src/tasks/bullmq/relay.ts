@@ -1,0 +1,115 @@
+import type { Logger } from 'pino';
+import { OutageLog } from '../../lib/outage-log.js';
+import type { RedisConnection } from '../../redis/connection.js';
+import type { CommittedTask, TaskDispatcher } from '../task-queue.js';
+import type { BullQueues } from './queues.js';
+import type { RelayedTaskStore } from './relayed-task-store.js';
+
+export interface RelayOptions {
+  readonly redis: RedisConnection;
+  readonly queues: BullQueues;
+  readonly store: RelayedTaskStore;
+  readonly log: Logger;
+  /** How often to look for tasks committed while Redis could not take them. */
+  readonly sweepMs: number;
+  /** How often to check that Redis still holds what was handed to it (a Redis that restarted empty does not). */
+  readonly reconcileMs: number;
+}
+
+/**
+ * Hands committed tasks to BullMQ. A task is in the database first, so a
+ * request never fails because of Redis: when Redis cannot take a task, it
+ * waits in the table and the sweep hands it over once Redis is back.
+ */
+export class Relay implements TaskDispatcher {
+  private readonly outage: OutageLog;
+  private readonly inFlight = new Set<Promise<void>>();
+  private timers: NodeJS.Timeout[] = [];
+  private sweeping = false;
+
+  constructor(private readonly options: RelayOptions) {
+    this.outage = new OutageLog(options.log, 'Task relay');
+  }
+
+  /** Right after the commit, without making the request wait for Redis. */
+  async dispatch(committed: readonly CommittedTask[]): Promise<void> {
+    const handOver = this.handOver(committed);
+    this.inFlight.add(handOver);
+    void handOver.finally(() => this.inFlight.delete(handOver));
+  }
+
+  start(): void {
+    const every = (ms: number, work: () => Promise<void>) => {
+      const timer = setInterval(() => void work(), ms);
+      timer.unref();
+      this.timers.push(timer);
+    };
+    every(this.options.sweepMs, () => this.sweep());
+    every(this.options.reconcileMs, () => this.reconcile(this.options.reconcileMs));
+    // Redis (back) at last: hand over what waited, and check it kept what it had; it may have restarted empty.
+    this.options.redis.client.on('ready', this.onReady);
+    if (this.options.redis.client.status === 'ready') this.onReady();
+  }
+
+  private readonly onReady = () => {
+    void this.sweep().then(() => this.reconcile(0));
+  };
+
+  async stop(): Promise<void> {
+    this.options.redis.client.off('ready', this.onReady);
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers = [];
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** Hands over every task that is waiting in the database, a batch at a time. */
+  async sweep(): Promise<void> {
+    if (this.sweeping) return;
+    this.sweeping = true;
+    try {
+      let handed: number;
+      do {
+        handed = await this.options.store.relayWaiting(500, (waiting) => this.options.queues.add(waiting));
+        if (handed > 0) this.options.log.info({ tasks: handed }, 'handed waiting tasks to BullMQ');
+        this.outage.recovered();
+      } while (handed === 500);
+    } catch (err) {
+      this.outage.failed(err);
+    } finally {
+      this.sweeping = false;
+    }
+  }
+
+  /** Hands over again the unfinished tasks, handed over more than `olderThanMs` ago, that Redis no longer holds. */
+  async reconcile(olderThanMs: number): Promise<void> {
+    try {
+      const candidates = await this.options.store.unfinishedRelayed(olderThanMs, 1000);
+      const missing = new Set(await this.options.queues.missing(candidates));
+      if (missing.size === 0) return;
+      this.options.log.warn(
+        { tasks: missing.size },
+        'Redis lost tasks it had been given (did it restart without persistence?); handing them over again',
+      );
+      await this.options.queues.add(candidates.filter((task) => missing.has(task.id)));
+    } catch (err) {
+      this.outage.failed(err);
+    }
+  }
+
+  private async handOver(committed: readonly CommittedTask[]): Promise<void> {
+    try {
+      await this.options.queues.add(committed);
+      this.outage.recovered();
+    } catch (err) {
+      // The sweep hands them over once Redis answers again.
+      this.outage.failed(err);
+      return;
+    }
+    try {
+      await this.options.store.markRelayed(committed.map((task) => task.id));
+    } catch (err) {
+      // Unmarked, the sweep hands them over again; BullMQ ignores the job ids it holds.
+      this.options.log.warn({ err }, 'could not mark tasks as relayed');
+    }
+  }
+}

@@ -1,0 +1,147 @@
+import { and, asc, eq, inArray, isNotNull, isNull, lt, ne, or, sql } from 'drizzle-orm';
+import type { Db } from '../../db/client.js';
+import { tasks } from '../../db/schema/index.js';
+import { transaction } from '../../db/transaction.js';
+import type { Lane } from '../define.js';
+import type { Outcome } from '../execute-task.js';
+import type { CommittedTask } from '../task-queue.js';
+
+export interface StartedAttempt {
+  name: string;
+  payload: unknown;
+  /** This attempt included. */
+  attemptsMade: number;
+  maxAttempts: number;
+}
+
+/**
+ * The task table as the Redis mode uses it: the relay marks what it handed to
+ * BullMQ, workers record each attempt, so that `GET /tasks/{id}` reads the
+ * same rows in both modes. BullMQ owns the locking here; these writes need none.
+ */
+export class RelayedTaskStore {
+  constructor(private readonly db: Db) {}
+
+  /**
+   * Runs `handOver` on up to `limit` committed tasks that no relay has handed
+   * over yet, oldest first, and marks them relayed if it succeeds. The rows
+   * stay locked meanwhile, so two relays never hand over the same task together.
+   */
+  async relayWaiting(limit: number, handOver: (waiting: CommittedTask[]) => Promise<void>): Promise<number> {
+    return transaction(this.db, async (tx) => {
+      const rows = await tx
+        .select()
+        .from(tasks)
+        .where(and(isNull(tasks.relayedAt), eq(tasks.state, 'pending')))
+        .orderBy(asc(tasks.createdAt))
+        .limit(limit)
+        .for('update', { skipLocked: true });
+      if (rows.length === 0) return 0;
+      await handOver(rows.map((row) => ({ ...row, lane: row.lane as Lane })));
+      await tx
+        .update(tasks)
+        .set({ relayedAt: sql`now()` })
+        .where(
+          inArray(
+            tasks.id,
+            rows.map((row) => row.id),
+          ),
+        );
+      return rows.length;
+    });
+  }
+
+  async markRelayed(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db
+      .update(tasks)
+      .set({ relayedAt: sql`now()` })
+      .where(and(inArray(tasks.id, [...ids]), isNull(tasks.relayedAt)));
+  }
+
+  /**
+   * Unfinished tasks handed over more than `olderThanMs` ago, for the
+   * reconciler to check that Redis still has them. A running task counts only
+   * once its attempt is past its timeout: until then a worker may still be
+   * running it, whatever Redis remembers.
+   */
+  async unfinishedRelayed(olderThanMs: number, limit: number): Promise<CommittedTask[]> {
+    const rows = await this.db
+      .select()
+      .from(tasks)
+      .where(
+        and(
+          isNotNull(tasks.relayedAt),
+          or(inArray(tasks.state, ['pending', 'delayed']), and(eq(tasks.state, 'active'), lt(tasks.lockedUntil, sql`now()`))),
+          lt(tasks.relayedAt, sql`now() - ${olderThanMs} * interval '1 millisecond'`),
+        ),
+      )
+      .orderBy(asc(tasks.relayedAt))
+      .limit(limit);
+    return rows.map((row) => ({ ...row, lane: row.lane as Lane }));
+  }
+
+  async countWaitingForRedis(): Promise<number> {
+    const [row] = await this.db
+      .select({ n: sql<number>`count(*)::int` })
+      .from(tasks)
+      .where(and(isNull(tasks.relayedAt), eq(tasks.state, 'pending')));
+    return row?.n ?? 0;
+  }
+
+  /**
+   * Records that an attempt starts, and returns what to run; undefined when
+   * the task is done already (a job handed over twice) or gone. A failed task
+   * started again (a retry from the dashboard) starts its attempts over.
+   */
+  async start(id: string, timeoutMs: number): Promise<StartedAttempt | undefined> {
+    const [row] = await this.db
+      .update(tasks)
+      .set({
+        state: 'active',
+        // The attempt is over by then at the latest (its timeout aborts it).
+        lockedUntil: sql`now() + ${timeoutMs} * interval '1 millisecond'`,
+        attemptsMade: sql`case when ${tasks.state} = 'failed' then 1 else ${tasks.attemptsMade} + 1 end`,
+        startedAt: sql`coalesce(${tasks.startedAt}, now())`,
+        finishedAt: null,
+        relayedAt: sql`coalesce(${tasks.relayedAt}, now())`,
+      })
+      .where(and(eq(tasks.id, id), ne(tasks.state, 'completed')))
+      .returning({ name: tasks.name, payload: tasks.payload, attemptsMade: tasks.attemptsMade, maxAttempts: tasks.maxAttempts });
+    return row;
+  }
+
+  async finish(id: string, outcome: Outcome): Promise<void> {
+    const where = eq(tasks.id, id);
+    switch (outcome.kind) {
+      case 'completed':
+        await this.db
+          .update(tasks)
+          .set({ state: 'completed', result: outcome.result ?? null, error: null, finishedAt: sql`now()`, lockedUntil: null })
+          .where(where);
+        return;
+      case 'retry':
+        await this.db
+          .update(tasks)
+          .set({
+            state: 'delayed',
+            error: outcome.error,
+            runAt: sql`now() + ${outcome.delayMs} * interval '1 millisecond'`,
+            lockedUntil: null,
+          })
+          .where(where);
+        return;
+      case 'failed':
+        await this.db.update(tasks).set({ state: 'failed', error: outcome.error, finishedAt: sql`now()`, lockedUntil: null }).where(where);
+        return;
+    }
+  }
+
+  /** An attempt cut short by a worker's shutdown goes back to waiting, uncounted. */
+  async requeue(id: string): Promise<void> {
+    await this.db
+      .update(tasks)
+      .set({ state: 'pending', attemptsMade: sql`greatest(${tasks.attemptsMade} - 1, 0)`, lockedUntil: null })
+      .where(and(eq(tasks.id, id), eq(tasks.state, 'active')));
+  }
+}

@@ -1,0 +1,26 @@
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import Type from 'typebox';
+import { mailings } from '../../db/schema/index.js';
+import { transaction } from '../../db/transaction.js';
+import { defineTask } from '../define.js';
+
+/** Fans a mailing out into one task per recipient, so each address is retried on its own and workers share the sending. */
+export const sendBulkMail = defineTask({
+  name: 'mail.bulk',
+  payload: Type.Object({ mailingId: Type.String({ format: 'uuid' }) }),
+  lane: 'bulk',
+  async run({ mailingId }, { deps }) {
+    return transaction(deps.db, async (tx) => {
+      // Marking the mailing in the same transaction makes a second run enqueue nothing.
+      const [mailing] = await tx
+        .update(mailings)
+        .set({ fannedOutAt: sql`now()` })
+        .where(and(eq(mailings.id, mailingId), isNull(mailings.fannedOutAt)))
+        .returning({ addresses: mailings.addresses });
+      if (!mailing) return { skipped: 'the mailing is gone or was fanned out already' };
+      const payloads = mailing.addresses.map((address) => ({ mailingId, address }));
+      await deps.tasks.enqueueMany(tx, 'mail.bulk-message', payloads);
+      return { recipients: payloads.length };
+    });
+  },
+});

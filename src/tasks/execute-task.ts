@@ -1,0 +1,91 @@
+import type { Logger } from 'pino';
+import Value from 'typebox/value';
+import type { Deps } from '../deps.js';
+import { PermanentTaskError, type TaskDefinition } from './define.js';
+import type { TaskRegistry } from './registry.js';
+
+export type Outcome =
+  | { readonly kind: 'completed'; readonly result: unknown }
+  | { readonly kind: 'retry'; readonly error: string; readonly delayMs: number }
+  | { readonly kind: 'failed'; readonly error: string };
+
+export interface Attempt {
+  readonly id: string;
+  readonly name: string;
+  readonly payload: unknown;
+  /** This attempt included. */
+  readonly attemptsMade: number;
+  readonly maxAttempts: number;
+}
+
+export interface ExecuteOptions {
+  /** Aborts the attempt from outside (a shutdown that ran out of time). */
+  readonly signal?: AbortSignal;
+  readonly registry: TaskRegistry;
+  readonly deps: Deps;
+  readonly log: Logger;
+  /** Replaces every definition's first retry delay (tests, impatient operators). */
+  readonly retryBaseMs?: number | undefined;
+}
+
+/**
+ * Runs one attempt of a task and says what should happen next. Both runners
+ * call this; they differ only in where they record the outcome.
+ */
+export async function executeTask(attempt: Attempt, options: ExecuteOptions): Promise<Outcome> {
+  const definition = options.registry.get(attempt.name);
+  if (!definition) return { kind: 'failed', error: `No task is defined with the name ${attempt.name}` };
+  if (attempt.attemptsMade > attempt.maxAttempts) {
+    return { kind: 'failed', error: `Gave up after ${attempt.maxAttempts} attempts: the last one stopped with its process` };
+  }
+  if (!Value.Check(definition.payload, attempt.payload)) {
+    return { kind: 'failed', error: `The payload does not match the schema of ${attempt.name}` };
+  }
+  const log = options.log.child({ task: attempt.id, taskName: attempt.name, attempt: attempt.attemptsMade });
+  const timeout = new AbortController();
+  const timer = setTimeout(() => timeout.abort(new Error(`Timed out after ${definition.timeoutMs} ms`)), definition.timeoutMs);
+  const signal = options.signal ? AbortSignal.any([options.signal, timeout.signal]) : timeout.signal;
+  try {
+    const run = definition.run(attempt.payload, {
+      taskId: attempt.id,
+      attempt: attempt.attemptsMade,
+      maxAttempts: attempt.maxAttempts,
+      log,
+      signal,
+      deps: options.deps,
+    });
+    // A definition that ignores its signal is still given up on when it fires.
+    const result = await Promise.race([run, aborted(signal)]);
+    return { kind: 'completed', result: result ?? null };
+  } catch (cause) {
+    const error = describe(cause);
+    const lastAttempt = attempt.attemptsMade >= attempt.maxAttempts;
+    if (cause instanceof PermanentTaskError || lastAttempt) {
+      log.error({ err: cause }, 'task failed');
+      return { kind: 'failed', error };
+    }
+    const delayMs = retryDelay(definition, attempt.attemptsMade, options.retryBaseMs);
+    log.warn({ err: cause, retryInMs: delayMs }, 'task attempt failed; it will be retried');
+    return { kind: 'retry', error, delayMs };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function aborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+}
+
+/** Exponential backoff with jitter: between half and all of `base * 2^(attempt-1)`, capped. */
+export function retryDelay(definition: TaskDefinition, attemptsMade: number, baseOverride?: number): number {
+  const base = baseOverride ?? definition.backoff.delayMs;
+  const ceiling = Math.min(base * 2 ** (attemptsMade - 1), definition.backoff.maxDelayMs);
+  return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

@@ -1,0 +1,78 @@
+import Value from 'typebox/value';
+import type { Executor } from '../db/client.js';
+import { tasks } from '../db/schema/index.js';
+import { afterCommit } from '../db/transaction.js';
+import type { Lane } from './define.js';
+import type { TaskName, TaskPayload, TaskRegistry } from './registry.js';
+
+/** A task that has just been committed, as a dispatcher sees it. */
+export interface CommittedTask {
+  readonly id: string;
+  readonly name: string;
+  readonly lane: Lane;
+  readonly priority: number;
+  readonly payload: unknown;
+  readonly maxAttempts: number;
+}
+
+/**
+ * What runs tasks once they are committed: the in-process runner wakes up,
+ * the BullMQ relay hands them to Redis, the eager runner runs them at once.
+ */
+export interface TaskDispatcher {
+  dispatch(committed: readonly CommittedTask[]): Promise<void>;
+}
+
+/**
+ * Records tasks in the caller's transaction. A task exists only if that
+ * transaction commits, and it is dispatched only after it has.
+ */
+export class TaskQueue {
+  /** Until a runner is attached, committed tasks wait in the database for one to poll them. */
+  private dispatcher: TaskDispatcher = { dispatch: async () => {} };
+
+  constructor(private readonly registry: TaskRegistry) {}
+
+  attach(dispatcher: TaskDispatcher): void {
+    this.dispatcher = dispatcher;
+  }
+
+  /** Records one task and returns its id. */
+  async enqueue<N extends TaskName>(executor: Executor, name: N, payload: TaskPayload<N>): Promise<string> {
+    const [id] = await this.enqueueMany(executor, name, [payload]);
+    return id as string;
+  }
+
+  /** Records many tasks of one kind in a single statement. */
+  async enqueueMany<N extends TaskName>(executor: Executor, name: N, payloads: readonly TaskPayload<N>[]): Promise<string[]> {
+    if (payloads.length === 0) return [];
+    const definition = this.registry.require(name);
+    for (const payload of payloads) {
+      if (!Value.Check(definition.payload, payload)) {
+        throw new Error(`Payload for task ${name} does not match its schema: ${JSON.stringify(payload)}`);
+      }
+    }
+    const rows = await executor
+      .insert(tasks)
+      .values(
+        payloads.map((payload) => ({
+          name,
+          lane: definition.lane,
+          priority: definition.priority,
+          payload,
+          maxAttempts: definition.attempts,
+        })),
+      )
+      .returning({ id: tasks.id, payload: tasks.payload });
+    const committed = rows.map(({ id, payload }) => ({
+      id,
+      name,
+      lane: definition.lane,
+      priority: definition.priority,
+      payload,
+      maxAttempts: definition.attempts,
+    }));
+    await afterCommit(executor, () => this.dispatcher.dispatch(committed));
+    return rows.map(({ id }) => id);
+  }
+}

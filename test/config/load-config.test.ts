@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { resolve } from 'node:path';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig } from '../../src/config/load-config.js';
+
+/** The `.env` of the Python Bookly, as its course writes it. */
+const pythonEnv = {
+  DATABASE_URL: 'postgresql+asyncpg://bookly:secret@db.example.com:5432/bookly',
+  JWT_SECRET: 'a python secret',
+  JWT_ALGORITHM: 'HS256',
+  REDIS_URL: 'redis://localhost:6379/0',
+  MAIL_USERNAME: 'me@gmail.com',
+  MAIL_PASSWORD: 'app password',
+  MAIL_SERVER: 'smtp.gmail.com',
+  MAIL_PORT: '587',
+  MAIL_FROM: 'me@gmail.com',
+  MAIL_FROM_NAME: 'Bookly',
+  MAIL_STARTTLS: 'True',
+  MAIL_SSL_TLS: 'False',
+  USE_CREDENTIALS: 'True',
+  VALIDATE_CERTS: 'True',
+  DOMAIN: 'localhost:8000',
+};
+
+describe('configuration', () => {
+  it('runs with nothing set: embedded database under ./data, dev mailbox, port 8000, in-process tasks', () => {
+    const config = loadConfig({});
+    assert.deepEqual(config.database, { kind: 'pglite', dataDir: resolve('data/pglite') });
+    assert.equal(config.mail.smtp, undefined);
+    assert.equal(config.http.port, 8000);
+    assert.equal(config.redis, undefined);
+    assert.equal(config.jwt.secret, undefined);
+    assert.equal(config.jwt.algorithm, 'HS256');
+    assert.equal(config.http.authRateLimit, 20);
+    assert.equal(config.domain, 'localhost:8000');
+  });
+
+  it("reads the Python Bookly's .env unchanged", () => {
+    const config = loadConfig(pythonEnv);
+    assert.deepEqual(config.database, { kind: 'postgres', url: 'postgres://bookly:secret@db.example.com:5432/bookly' });
+    assert.deepEqual(config.mail.smtp, {
+      host: 'smtp.gmail.com',
+      port: 587,
+      username: 'me@gmail.com',
+      password: 'app password',
+      startTls: true,
+      implicitTls: false,
+      useCredentials: true,
+      validateCerts: true,
+    });
+    assert.equal(config.mail.from, 'me@gmail.com');
+    assert.deepEqual(config.redis, { url: 'redis://localhost:6379/0', prefix: 'bookly' });
+    assert.equal(config.domain, 'localhost:8000');
+  });
+
+  it('takes pglite://PATH and pglite://memory', () => {
+    assert.deepEqual(loadConfig({ DATABASE_URL: 'pglite://memory' }).database, { kind: 'pglite', dataDir: null });
+    assert.deepEqual(loadConfig({ DATABASE_URL: 'pglite:///var/lib/bookly' }).database, { kind: 'pglite', dataDir: '/var/lib/bookly' });
+    assert.deepEqual(loadConfig({ DATABASE_URL: 'pglite://./db' }).database, { kind: 'pglite', dataDir: resolve('db') });
+  });
+
+  it('names every bad variable at once, in one line', () => {
+    const error = (() => {
+      try {
+        loadConfig({ PORT: 'eighty', MAIL_STARTTLS: 'maybe', JWT_ALGORITHM: 'RS256', DATABASE_URL: 'mysql://x', AUTH_RATE_LIMIT: '-1' });
+      } catch (caught) {
+        return caught;
+      }
+      return undefined;
+    })();
+    assert.ok(error instanceof ConfigError);
+    assert.equal(error.message.split('\n').length, 1);
+    for (const name of ['PORT', 'MAIL_STARTTLS', 'JWT_ALGORITHM', 'DATABASE_URL', 'AUTH_RATE_LIMIT']) {
+      assert.match(error.message, new RegExp(`\\b${name}\\b`), name);
+    }
+  });
+
+  it('requires JWT_SECRET and MAIL_SERVER in production', () => {
+    assert.throws(() => loadConfig({ NODE_ENV: 'production' }), /JWT_SECRET is required.*MAIL_SERVER is required/);
+    assert.doesNotThrow(() => loadConfig({ ...pythonEnv, NODE_ENV: 'production' }));
+  });
+
+  it('requires a login for an SMTP server unless USE_CREDENTIALS is false', () => {
+    assert.throws(() => loadConfig({ MAIL_SERVER: 'smtp.example.com' }), /MAIL_USERNAME and MAIL_PASSWORD/);
+    assert.equal(loadConfig({ MAIL_SERVER: 'smtp.example.com', USE_CREDENTIALS: 'false' }).mail.smtp?.useCredentials, false);
+  });
+
+  it('treats an empty value as unset, as .env files mean it', () => {
+    assert.equal(loadConfig({ PORT: '', REDIS_URL: '' }).http.port, 8000);
+    assert.equal(loadConfig({ REDIS_URL: '' }).redis, undefined);
+  });
+});

@@ -1,0 +1,171 @@
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import { count, eq, sql } from 'drizzle-orm';
+import { linkTokens, tasks, users } from '../../../src/db/schema/index.js';
+import { linkFromMail, newSignup } from '../../support/accounts.js';
+import { describeEachDatabase } from '../../support/suite.js';
+
+describeEachDatabase('signup and email verification', (ctx) => {
+  const signup = (payload: unknown) => ctx.t.request({ method: 'POST', url: '/api/v1/auth/signup', payload: payload as object });
+  const userCount = async () => (await ctx.t.deps.db.select({ n: count() }).from(users))[0]?.n;
+
+  it('creates an unverified user, answers 201 without secrets, and mails a verification link', async () => {
+    const body = newSignup({ role: 'admin', is_verified: true });
+    const reply = await signup(body);
+    assert.equal(reply.status, 201);
+    assert.match(reply.json.message, /created/i);
+    const user = reply.json.user;
+    assert.deepEqual(Object.keys(user).sort(), [
+      'created_at',
+      'email',
+      'first_name',
+      'is_verified',
+      'last_name',
+      'role',
+      'uid',
+      'updated_at',
+      'username',
+    ]);
+    assert.equal(user.email, body.email);
+    assert.equal(user.role, 'user', 'a client cannot choose its role');
+    assert.equal(user.is_verified, false, 'a client cannot verify itself');
+    assert.match(user.created_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
+    assert.doesNotMatch(reply.text, /password|argon2/i);
+
+    const mail = await ctx.smtp.waitForMail((m) => m.to.includes(body.email));
+    assert.equal(mail.subject, 'Verify your email');
+    assert.match(mail.links[0] ?? '', /^http:\/\/bookly\.test\/api\/v1\/auth\/verify\/[\w-]{20,}$/);
+    assert.match(mail.html, /<a href="http:\/\/bookly\.test\/api\/v1\/auth\/verify\//);
+  });
+
+  it('stores only a hash of the link token', async () => {
+    const body = newSignup();
+    await signup(body);
+    const path = await linkFromMail(ctx.smtp, body.email, /verify/i);
+    const token = path.split('/').at(-1) as string;
+    const rows = await ctx.t.deps.db.select().from(linkTokens);
+    assert.equal(rows.length, 1);
+    assert.notEqual(rows[0]?.tokenHash, token);
+    assert.ok(!JSON.stringify(rows).includes(token));
+  });
+
+  it('refuses an email that is taken, in any case, with 409 user_exists', async () => {
+    const body = newSignup();
+    assert.equal((await signup(body)).status, 201);
+    const again = await signup({ ...newSignup(), email: body.email.toUpperCase() });
+    assert.equal(again.status, 409);
+    assert.equal(again.json.error_code, 'user_exists');
+    assert.equal(await userCount(), 1);
+  });
+
+  it('lets exactly one of two racing signups with the same email win', async () => {
+    const email = newSignup().email;
+    const replies = await Promise.all([signup(newSignup({ email })), signup(newSignup({ email: email.toUpperCase() }))]);
+    assert.deepEqual(replies.map((r) => r.status).sort(), [201, 409]);
+    assert.equal(await userCount(), 1);
+    const [{ n } = { n: 0 }] = await ctx.t.deps.db.select({ n: count() }).from(tasks);
+    assert.equal(n, 1, 'the losing signup left no task behind');
+  });
+
+  it('verifies the account once; the link then stops working', async () => {
+    const body = newSignup();
+    const { json } = await signup(body);
+    const path = await linkFromMail(ctx.smtp, body.email, /verify/i);
+    const first = await ctx.t.request({ method: 'GET', url: path });
+    assert.equal(first.status, 200);
+    assert.match(first.json.message, /verified/i);
+    const [row] = await ctx.t.deps.db.select().from(users).where(eq(users.uid, json.user.uid));
+    assert.equal(row?.isVerified, true);
+    const second = await ctx.t.request({ method: 'GET', url: path });
+    assert.equal(second.status, 400);
+    assert.equal(second.json.error_code, 'invalid_link');
+  });
+
+  it('refuses an expired verification link', async () => {
+    const body = newSignup();
+    await signup(body);
+    const path = await linkFromMail(ctx.smtp, body.email, /verify/i);
+    // 24 hours and a second later, as far as the database is concerned.
+    await ctx.t.deps.db.update(linkTokens).set({ expiresAt: sql`now() - interval '1 second'` });
+    const reply = await ctx.t.request({ method: 'GET', url: path });
+    assert.equal(reply.status, 400);
+    assert.equal(reply.json.error_code, 'invalid_link');
+  });
+
+  it('gives a link 24 hours of life', async () => {
+    await signup(newSignup());
+    await ctx.smtp.waitForMail(() => true);
+    const [row] = await ctx.t.deps.db
+      .select({ hours: sql<number>`extract(epoch from ${linkTokens.expiresAt} - ${linkTokens.createdAt}) / 3600` })
+      .from(linkTokens);
+    assert.ok(Math.abs(Number(row?.hours) - 24) < 0.01, `lifetime ${row?.hours} h`);
+  });
+
+  it('refuses a password-reset link used as a verification link', async () => {
+    const body = newSignup();
+    await signup(body);
+    await linkFromMail(ctx.smtp, body.email, /verify/i);
+    await ctx.t.request({ method: 'POST', url: '/api/v1/auth/password-reset-request', payload: { email: body.email } });
+    const resetPath = await linkFromMail(ctx.smtp, body.email, /reset/i);
+    const token = resetPath.split('/').at(-1);
+    const reply = await ctx.t.request({ method: 'GET', url: `/api/v1/auth/verify/${token}` });
+    assert.equal(reply.status, 400);
+    assert.equal(reply.json.error_code, 'invalid_link');
+  });
+
+  it('refuses a made-up verification token', async () => {
+    const reply = await ctx.t.request({ method: 'GET', url: '/api/v1/auth/verify/not-a-real-token' });
+    assert.equal(reply.status, 400);
+    assert.equal(reply.json.error_code, 'invalid_link');
+  });
+
+  it('shows a browser a page rather than JSON', async () => {
+    const body = newSignup();
+    await signup(body);
+    const path = await linkFromMail(ctx.smtp, body.email, /verify/i);
+    const html = { accept: 'text/html,application/xhtml+xml' };
+    const ok = await ctx.t.request({ method: 'GET', url: path, headers: html });
+    assert.equal(ok.status, 200);
+    assert.match(String(ok.headers['content-type']), /text\/html/);
+    assert.match(ok.text, /Email verified/);
+    const reused = await ctx.t.request({ method: 'GET', url: path, headers: html });
+    assert.equal(reused.status, 400);
+    assert.match(reused.text, /Link not valid/);
+  });
+
+  it('resends a link to an unverified account only, answering 202 either way', async () => {
+    const unverified = newSignup();
+    await signup(unverified);
+    await ctx.smtp.waitForMail((m) => m.to.includes(unverified.email));
+    for (const email of [unverified.email.toUpperCase(), 'nobody@example.com']) {
+      const reply = await ctx.t.request({ method: 'POST', url: '/api/v1/auth/resend-verification', payload: { email } });
+      assert.equal(reply.status, 202);
+    }
+    await waitUntil(async () => ctx.smtp.mailsTo(unverified.email).length === 2);
+    const links = ctx.smtp.mailsTo(unverified.email).map((m) => m.links[0]);
+    assert.notEqual(links[0], links[1], 'each mail has its own link');
+    for (const link of links) {
+      assert.equal(
+        (await ctx.t.request({ method: 'GET', url: new URL(link as string).pathname })).status,
+        links.indexOf(link) === 0 ? 200 : 400,
+      );
+    }
+    // Verified now: asking again sends nothing.
+    const before = ctx.smtp.accepted;
+    assert.equal(
+      (await ctx.t.request({ method: 'POST', url: '/api/v1/auth/resend-verification', payload: { email: unverified.email } })).status,
+      202,
+    );
+    await ctx.t.tasks?.stop(5000);
+    assert.equal(ctx.smtp.accepted, before);
+    assert.equal(ctx.smtp.mailsTo('nobody@example.com').length, 0);
+  });
+});
+
+async function waitUntil(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -1,0 +1,107 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance, InjectOptions } from 'fastify';
+import { type Logger, pino } from 'pino';
+import { type Config, loadConfig } from '../../src/config/load-config.js';
+import { createDeps, type Deps } from '../../src/deps.js';
+import { buildApp } from '../../src/http/app.js';
+import { type RunningTasks, startTaskRunner } from '../../src/tasks/start-runner.js';
+import type { TestDatabase } from './databases.js';
+import type { SmtpPeer } from './smtp-peer.js';
+
+export const smtpLogin = { user: 'bookly', pass: 'smtp-secret' };
+
+export interface TestAppOptions {
+  readonly db: TestDatabase;
+  /** The SMTP server to send to; without one, mail goes to the dev mailbox. */
+  readonly smtp?: SmtpPeer;
+  /** Environment variables on top of the test defaults. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Start the task runner (default true). */
+  readonly runner?: boolean;
+  /** A logger of the test's own (to read what the app logs). */
+  readonly log?: Logger;
+}
+
+export interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | number | undefined>;
+  /** The body parsed as JSON (undefined when it is not JSON). */
+  // biome-ignore lint/suspicious/noExplicitAny: test bodies are read field by field and asserted; typing each reply would add nothing.
+  json: any;
+  text: string;
+}
+
+export interface TestApp {
+  readonly app: FastifyInstance;
+  readonly deps: Deps;
+  readonly config: Config;
+  readonly tasks: RunningTasks | undefined;
+  request(options: InjectOptions & { token?: string }): Promise<Reply>;
+  close(): Promise<void>;
+}
+
+/** The environment every test starts from: the real configuration loader reads it. */
+export function testEnv(options: Pick<TestAppOptions, 'smtp' | 'env'> & { databaseUrl?: string }): Record<string, string> {
+  return {
+    NODE_ENV: 'test',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    JWT_SECRET: 'a test secret that is long enough for HS256 signing',
+    DATA_DIR: mkdtempSync(join(tmpdir(), 'bookly-test-')),
+    DOMAIN: 'bookly.test',
+    AUTH_RATE_LIMIT: '0',
+    TASK_POLL_MS: '50',
+    TASK_RETRY_BASE_MS: '20',
+    ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
+    ...(options.smtp
+      ? {
+          MAIL_SERVER: '127.0.0.1',
+          MAIL_PORT: String(options.smtp.port),
+          MAIL_USERNAME: smtpLogin.user,
+          MAIL_PASSWORD: smtpLogin.pass,
+          MAIL_STARTTLS: 'true',
+          VALIDATE_CERTS: 'false',
+          MAIL_FROM: 'noreply@bookly.test',
+        }
+      : {}),
+    ...options.env,
+  };
+}
+
+/** The API on a test database, with its task runner, driven through `inject()`. */
+export async function startTestApp(options: TestAppOptions): Promise<TestApp> {
+  const config = loadConfig(testEnv(options));
+  const log = options.log ?? pino({ level: config.logLevel });
+  const deps = await createDeps(config, { log, database: options.db.database });
+  const tasks = options.runner === false ? undefined : await startTaskRunner(deps);
+  const app = await buildApp(deps);
+  await app.ready();
+  let closed = false;
+  return {
+    app,
+    deps,
+    config,
+    tasks,
+    async request({ token, headers, ...rest }) {
+      const response = await app.inject({
+        ...rest,
+        headers: { ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      });
+      let json: unknown;
+      try {
+        json = response.json();
+      } catch {
+        json = undefined;
+      }
+      return { status: response.statusCode, headers: response.headers, json, text: response.body };
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await app.close();
+      await tasks?.stop(config.http.shutdownTimeoutMs);
+      await deps.close();
+    },
+  };
+}

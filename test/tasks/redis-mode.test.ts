@@ -1,0 +1,171 @@
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { count } from 'drizzle-orm';
+import { pino } from 'pino';
+import { revokedTokens } from '../../src/db/schema/index.js';
+import { adminAccount, verifiedAccount } from '../support/accounts.js';
+import { openTestDatabase, type TestDatabase } from '../support/databases.js';
+import { deleteKeys, OwnRedis, redisUrl, testPrefix } from '../support/redis.js';
+import { runCli, runToEnd } from '../support/server-process.js';
+import { SmtpPeer } from '../support/smtp-peer.js';
+import { smtpLogin, startTestApp, type TestApp, testEnv } from '../support/test-app.js';
+
+/** The Redis mode with the API running tasks too (`API_RUNS_TASKS`), so that one process holds it all. */
+describe('Redis mode in one process', () => {
+  let db: TestDatabase;
+  let smtp: SmtpPeer;
+  let prefix: string;
+  let t: TestApp;
+  const env = (extra: Record<string, string> = {}) => ({
+    REDIS_URL: redisUrl,
+    REDIS_PREFIX: prefix,
+    API_RUNS_TASKS: 'true',
+    SHUTDOWN_TIMEOUT_MS: '1000',
+    ...extra,
+  });
+
+  before(async () => {
+    db = await openTestDatabase('postgres');
+    smtp = await SmtpPeer.start({ auth: smtpLogin });
+  });
+  after(async () => {
+    await smtp.close();
+    await db.close();
+  });
+  beforeEach(async () => {
+    await db.reset();
+    smtp.reset();
+    prefix = testPrefix();
+  });
+  afterEach(async () => {
+    await t?.close();
+    await deleteKeys(redisUrl, prefix);
+  });
+
+  it('keeps logout revocations in Redis, expiring with the token', async () => {
+    t = await startTestApp({ db, smtp, env: env() });
+    const account = await verifiedAccount(t, smtp);
+    await t.request({ method: 'POST', url: '/api/v1/auth/logout', token: account.accessToken });
+    const { jti } = JSON.parse(Buffer.from(account.accessToken.split('.')[1] as string, 'base64url').toString());
+    const ttl = await t.deps.redis?.connection.client.ttl(`${prefix}:revoked:${jti}`);
+    assert.ok(ttl !== undefined && ttl > 3500 && ttl <= 3600, `ttl ${ttl}`);
+    const [rows] = await t.deps.db.select({ n: count() }).from(revokedTokens);
+    assert.equal(rows?.n, 0, 'nothing in the database');
+    const me = await t.request({ method: 'GET', url: '/api/v1/auth/me', token: account.accessToken });
+    assert.equal(me.json.error_code, 'token_revoked');
+  });
+
+  it('keeps the send rate under MAIL_RATE_LIMIT in every second', async () => {
+    t = await startTestApp({ db, smtp, env: env({ MAIL_RATE_LIMIT: '5' }) });
+    const admin = await adminAccount(t, smtp);
+    const addresses = Array.from({ length: 16 }, (_, i) => `rate${i}@example.com`);
+    await t.request({ method: 'POST', url: '/api/v1/auth/send_mail', token: admin.accessToken, payload: { addresses } });
+    for (const address of addresses) await smtp.waitForMail((m) => m.to.includes(address), 30_000);
+    const perSecond = new Map<number, number>();
+    for (const mail of smtp.mails)
+      perSecond.set(Math.floor(mail.receivedAt / 1000), (perSecond.get(Math.floor(mail.receivedAt / 1000)) ?? 0) + 1);
+    // The peer counts when it answers, a little after the send began: a second's budget may spill by one.
+    assert.ok(Math.max(...perSecond.values()) <= 6, `mails per second: ${JSON.stringify([...perSecond.values()])}`);
+  });
+
+  it('shows queue depths, the oldest waiting task and the workers in /metrics', async () => {
+    t = await startTestApp({ db, smtp, env: env() });
+    const admin = await adminAccount(t, smtp);
+    const release = smtp.hold();
+    await t.request({
+      method: 'POST',
+      url: '/api/v1/auth/send_mail',
+      token: admin.accessToken,
+      payload: { addresses: Array.from({ length: 30 }, (_, i) => `m${i}@example.com`) },
+    });
+    await new Promise((resolve) => smtp.once('held', resolve));
+    const text = (await t.request({ method: 'GET', url: '/metrics' })).text;
+    release();
+    assert.match(text, /bookly_queue_depth\{lane="bulk",state="active"\} [1-9]/);
+    assert.match(text, /bookly_queue_depth\{lane="bulk",state="pending"\} [1-9]/);
+    assert.match(text, /bookly_queue_oldest_waiting_seconds [0-9.e-]+/);
+    assert.match(text, /bookly_queue_workers\{lane="default"\} 1/);
+    assert.match(text, /bookly_queue_workers\{lane="bulk"\} 1/);
+  });
+
+  it('guards the queue dashboard with an admin email and password', async () => {
+    t = await startTestApp({ db, smtp, env: env() });
+    const admin = await adminAccount(t, smtp);
+    const user = await verifiedAccount(t, smtp);
+    const basic = (email: string, password: string) => ({
+      authorization: `Basic ${Buffer.from(`${email}:${password}`).toString('base64')}`,
+    });
+    for (const headers of [
+      {},
+      basic(admin.email, 'wrong password'),
+      basic(user.email, user.password),
+      { authorization: 'Basic !!!' },
+      { authorization: `Bearer ${admin.accessToken}` },
+    ]) {
+      const refused = await t.request({ method: 'GET', url: '/admin/queues', headers });
+      assert.equal(refused.status, 401, JSON.stringify(headers));
+      assert.match(String(refused.headers['www-authenticate']), /^Basic /);
+      assert.doesNotMatch(refused.text, /bull/i);
+    }
+    const page = await t.request({ method: 'GET', url: '/admin/queues', headers: basic(admin.email, admin.password) });
+    assert.equal(page.status, 200);
+    assert.match(page.text, /<base href="\/admin\/queues\/"/);
+    const api = await t.request({ method: 'GET', url: '/admin/queues/api/queues', headers: basic(admin.email, admin.password) });
+    assert.equal(api.status, 200);
+    assert.deepEqual(api.json.queues.map((queue: { name: string }) => queue.name).sort(), ['bulk', 'default']);
+    const asset = await t.request({ method: 'GET', url: '/admin/queues/api/queues', headers: basic(user.email, user.password) });
+    assert.equal(asset.status, 401, 'its API too');
+  });
+
+  it('warns at start when Redis may evict keys', async () => {
+    const evicting = await OwnRedis.start(['--maxmemory-policy', 'allkeys-lru']);
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    const log = pino({ level: 'warn' }, sink);
+    try {
+      t = await startTestApp({ db, smtp, env: env({ REDIS_URL: evicting.url }), log });
+      const deadline = Date.now() + 10_000;
+      while (!lines.some((line) => line.includes('maxmemory-policy')) && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.ok(
+        lines.some((line) => /maxmemory-policy is not noeviction/.test(line) && line.includes('allkeys-lru')),
+        lines.join('\n'),
+      );
+    } finally {
+      await t.close();
+      await evicting.stop();
+    }
+  });
+
+  it('refuses a token it cannot check while Redis is down, with 503', async () => {
+    const own = await OwnRedis.start();
+    try {
+      t = await startTestApp({ db, smtp, env: env({ REDIS_URL: own.url }) });
+      const account = await verifiedAccount(t, smtp);
+      await own.stop();
+      const me = await t.request({ method: 'GET', url: '/api/v1/auth/me', token: account.accessToken });
+      assert.equal(me.status, 503);
+      assert.equal(me.json.error_code, 'service_unavailable');
+    } finally {
+      await own.stop();
+    }
+  });
+});
+
+describe('npm run worker', () => {
+  it('needs REDIS_URL, and a PostgreSQL server', async () => {
+    const noRedis = await runToEnd(runCli(['worker'], testEnv({})));
+    assert.equal(noRedis.code, 1);
+    assert.match(noRedis.output, /npm run worker needs REDIS_URL/);
+    const embedded = await runToEnd(runCli(['worker'], { ...testEnv({}), REDIS_URL: redisUrl }));
+    assert.equal(embedded.code, 1);
+    assert.match(embedded.output, /needs DATABASE_URL to name a PostgreSQL server/);
+    assert.equal(embedded.output.trim().split('\n').length, 1);
+  });
+});
