@@ -40,12 +40,17 @@ async function startProcess(command: string, env: Record<string, string>, ready:
   const verbose = ['debug', 'trace'].includes(env.LOG_LEVEL ?? '');
   const child = runCli([command], { ...env, LOG_LEVEL: verbose ? (env.LOG_LEVEL as string) : 'info' });
   let output = '';
+  let started = false;
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`bookly ${command} did not start:\n${output}`)), 60_000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
+      // The last megabyte is plenty to show why a process failed; a benchmark's request log would grow without end.
+      if (output.length > 2_000_000) output = output.slice(-1_000_000);
+      if (started) return;
       const match = ready.exec(output);
       if (match) {
+        started = true;
         clearTimeout(timer);
         const metricsPort = port?.exec(output)?.[1];
         resolve(match[1] ?? (metricsPort ? `http://127.0.0.1:${metricsPort}` : ''));

@@ -2,6 +2,7 @@ import { and, asc, eq, inArray, isNotNull, isNull, lt, ne, or, sql } from 'drizz
 import type { Db } from '../../db/client.js';
 import { tasks } from '../../db/schema/index.js';
 import { transaction } from '../../db/transaction.js';
+import { Coalescer } from '../../lib/coalescer.js';
 import type { Lane } from '../define.js';
 import type { Outcome } from '../execute-task.js';
 import type { CommittedTask } from '../task-queue.js';
@@ -94,31 +95,44 @@ export class RelayedTaskStore {
    * the task is done already (a job handed over twice) or gone. A failed task
    * started again (a retry from the dashboard) starts its attempts over.
    */
-  async start(id: string, timeoutMs: number): Promise<StartedAttempt | undefined> {
-    const [row] = await this.db
-      .update(tasks)
-      .set({
-        state: 'active',
-        // The attempt is over by then at the latest (its timeout aborts it).
-        lockedUntil: sql`now() + ${timeoutMs} * interval '1 millisecond'`,
-        attemptsMade: sql`case when ${tasks.state} = 'failed' then 1 else ${tasks.attemptsMade} + 1 end`,
-        startedAt: sql`coalesce(${tasks.startedAt}, now())`,
-        finishedAt: null,
-        relayedAt: sql`coalesce(${tasks.relayedAt}, now())`,
-      })
-      .where(and(eq(tasks.id, id), ne(tasks.state, 'completed')))
-      .returning({ name: tasks.name, payload: tasks.payload, attemptsMade: tasks.attemptsMade, maxAttempts: tasks.maxAttempts });
-    return row;
+  start(id: string, timeoutMs: number): Promise<StartedAttempt | undefined> {
+    return this.starts.call({ id, timeoutMs });
   }
+
+  private readonly starts = new Coalescer<{ id: string; timeoutMs: number }, StartedAttempt | undefined>(async (calls) => {
+    const started = new Map<string, StartedAttempt>();
+    // One statement per timeout: nearly always one, as a batch is mostly tasks of one kind.
+    for (const timeoutMs of new Set(calls.map((call) => call.timeoutMs))) {
+      const ids = calls.filter((call) => call.timeoutMs === timeoutMs).map((call) => call.id);
+      const rows = await this.db
+        .update(tasks)
+        .set({
+          state: 'active',
+          // The attempt is over by then at the latest (its timeout aborts it).
+          lockedUntil: sql`now() + ${timeoutMs} * interval '1 millisecond'`,
+          attemptsMade: sql`case when ${tasks.state} = 'failed' then 1 else ${tasks.attemptsMade} + 1 end`,
+          startedAt: sql`coalesce(${tasks.startedAt}, now())`,
+          finishedAt: null,
+          relayedAt: sql`coalesce(${tasks.relayedAt}, now())`,
+        })
+        .where(and(inArray(tasks.id, ids), ne(tasks.state, 'completed')))
+        .returning({
+          id: tasks.id,
+          name: tasks.name,
+          payload: tasks.payload,
+          attemptsMade: tasks.attemptsMade,
+          maxAttempts: tasks.maxAttempts,
+        });
+      for (const { id, ...attempt } of rows) started.set(id, attempt);
+    }
+    return calls.map((call) => started.get(call.id));
+  });
 
   async finish(id: string, outcome: Outcome): Promise<void> {
     const where = eq(tasks.id, id);
     switch (outcome.kind) {
       case 'completed':
-        await this.db
-          .update(tasks)
-          .set({ state: 'completed', result: outcome.result ?? null, error: null, finishedAt: sql`now()`, lockedUntil: null })
-          .where(where);
+        await this.completions.call({ id, result: outcome.result ?? null });
         return;
       case 'retry':
         await this.db
@@ -136,6 +150,18 @@ export class RelayedTaskStore {
         return;
     }
   }
+
+  private readonly completions = new Coalescer<{ id: string; result: unknown }, void>(async (calls) => {
+    const values = sql.join(
+      calls.map((call) => sql`(${call.id}::uuid, ${call.result === null ? null : JSON.stringify(call.result)}::jsonb)`),
+      sql`, `,
+    );
+    await this.db.execute(sql`
+      update ${tasks} set state = 'completed', result = done.result, error = null, finished_at = now(), locked_until = null
+      from (values ${values}) as done (id, result)
+      where ${tasks.id} = done.id`);
+    return calls.map(() => undefined);
+  });
 
   /** An attempt cut short by a worker's shutdown goes back to waiting, uncounted. */
   async requeue(id: string): Promise<void> {

@@ -1,0 +1,43 @@
+import { and, count, eq, isNull } from 'drizzle-orm';
+import { loadConfig } from '../../src/config/load-config.js';
+import { tasks } from '../../src/db/schema/index.js';
+import { transaction } from '../../src/db/transaction.js';
+import { createDeps } from '../../src/deps.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { startTaskRunner } from '../../src/tasks/start-runner.js';
+
+/**
+ * Records `total` no-op tasks the way the API records any task (rows in the
+ * database, handed to BullMQ after each commit) and resolves once Redis holds
+ * them all. Runs in the benchmark's process, as a second API would.
+ */
+export async function enqueueNoops(env: Record<string, string>, total: number, onProgress: (done: number) => void): Promise<void> {
+  const config = loadConfig({ ...env, LOG_LEVEL: 'warn' });
+  const deps = await createDeps(config, { log: createLogger(config) });
+  const running = await startTaskRunner(deps, 'api');
+  try {
+    for (let done = 0; done < total; ) {
+      const batch = Math.min(1000, total - done);
+      await transaction(deps.db, (tx) =>
+        deps.tasks.enqueueMany(
+          tx,
+          'system.noop',
+          Array.from({ length: batch }, () => ({})),
+        ),
+      );
+      done += batch;
+      onProgress(done);
+    }
+    for (;;) {
+      const [row] = await deps.db
+        .select({ waiting: count() })
+        .from(tasks)
+        .where(and(eq(tasks.name, 'system.noop'), isNull(tasks.relayedAt)));
+      if (row?.waiting === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } finally {
+    await running.stop(1000);
+    await deps.close();
+  }
+}

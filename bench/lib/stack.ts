@@ -1,0 +1,84 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { createPostgresDatabase } from '../../test/support/databases.js';
+import { deleteKeys, redisUrl, testPrefix } from '../../test/support/redis.js';
+import { type ServerProcess, startServerProcess, startWorkerProcess } from '../../test/support/server-process.js';
+import type { SmtpPeer } from '../../test/support/smtp-peer.js';
+import { smtpLogin, testEnv } from '../../test/support/test-app.js';
+
+/** How tasks run: inside the request (the "before"), in the API process, or in BullMQ workers. */
+export type Mode = 'eager' | 'in-process' | 'bullmq';
+
+export interface StackOptions {
+  mode: Mode;
+  database: 'postgres' | 'pglite';
+  smtp: SmtpPeer;
+  /** BullMQ workers to start with it (bullmq mode). */
+  workers?: number;
+  env?: Record<string, string>;
+}
+
+/** A running Bookly: the API process, its workers, its own database and Redis prefix. */
+export interface Stack {
+  readonly url: string;
+  readonly api: ServerProcess;
+  readonly workers: ServerProcess[];
+  /** The environment the processes run with (to start more workers). */
+  readonly env: Record<string, string>;
+  /** A connection to its PostgreSQL database (none on PGlite, which the API holds). */
+  readonly sql: pg.Pool | undefined;
+  addWorker(extra?: Record<string, string>): Promise<ServerProcess>;
+  stop(): Promise<void>;
+}
+
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const postgres = options.database === 'postgres' ? await createPostgresDatabase() : undefined;
+  const pgliteDir = postgres ? undefined : mkdtempSync(join(tmpdir(), 'bookly-bench-'));
+  const prefix = testPrefix();
+  // The test settings, less the short poll and retry intervals that make tests quick: production's own.
+  const {
+    TASK_POLL_MS: _poll,
+    TASK_RETRY_BASE_MS: _retry,
+    ...base
+  } = testEnv({
+    smtp: options.smtp,
+    databaseUrl: postgres?.url ?? `pglite://${pgliteDir}/db`,
+  });
+  const env: Record<string, string> = {
+    ...base,
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    AUTH_RATE_LIMIT: '0',
+    ...(options.mode === 'eager' ? { TASKS_EAGER: 'true' } : {}),
+    ...(options.mode === 'bullmq' ? { REDIS_URL: redisUrl, REDIS_PREFIX: prefix } : {}),
+    ...options.env,
+  };
+  const api = await startServerProcess(env);
+  const workers: ServerProcess[] = [];
+  const addWorker = async (extra: Record<string, string> = {}) => {
+    const worker = await startWorkerProcess({ ...env, ...extra });
+    workers.push(worker);
+    return worker;
+  };
+  for (let i = 0; i < (options.mode === 'bullmq' ? (options.workers ?? 1) : 0); i++) await addWorker();
+  const sql = postgres ? new pg.Pool({ connectionString: postgres.url, max: 2 }) : undefined;
+  return {
+    url: api.url,
+    api,
+    workers,
+    env,
+    sql,
+    addWorker,
+    async stop() {
+      await Promise.all([api, ...workers].map((process) => process.stop('SIGKILL')));
+      await sql?.end();
+      await postgres?.drop();
+      for (const dir of [pgliteDir, env.DATA_DIR]) if (dir) rmSync(dir, { recursive: true, force: true });
+      if (options.mode === 'bullmq') await deleteKeys(redisUrl, prefix);
+    },
+  };
+}
+
+export { smtpLogin };

@@ -1,0 +1,145 @@
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { benchAccount } from '../lib/accounts.js';
+import { rssMiB, startChild } from '../lib/child.js';
+import { postJson } from '../lib/load.js';
+import { compare, emptyResult, type Scenario } from '../lib/scenario.js';
+import { startStack } from '../lib/stack.js';
+import { round } from '../lib/stats.js';
+import { groupedBarChart } from '../report/svg-charts.js';
+
+const sizes = { smoke: { seconds: 1 }, quick: { seconds: 5 }, full: { seconds: 15 } };
+const connections = 50;
+
+interface Measured {
+  requestsPerSecond: number;
+  latencyP99Ms: number;
+  non2xx: number;
+}
+
+/**
+ * Authenticated reads at 50 connections, on each database, beside a bare
+ * Fastify server that answers the same bodies as constants: how much of the
+ * machine the API's own work (auth, database, serialisation, logging) takes.
+ */
+export const readThroughput: Scenario = {
+  name: 'read-throughput',
+  title: 'Read throughput at 50 connections',
+  async run({ size, progress, smtp }) {
+    const { seconds } = sizes[size];
+    const result = emptyResult();
+    const rps: Record<string, Record<string, Measured>> = {};
+    const bodies: Record<string, string> = {};
+    let apiRssMiB: Record<string, number> = {};
+    for (const database of ['postgres', 'pglite'] as const) {
+      progress.update(`${database}: starting`);
+      const stack = await startStack({ mode: 'in-process', database, smtp });
+      try {
+        const { token } = await benchAccount(stack, smtp);
+        const headers = { authorization: `Bearer ${token}` };
+        for (let i = 0; i < 50; i++) {
+          const status = await postJson(
+            `${stack.url}/api/v1/books`,
+            {
+              title: `Book ${i}`,
+              author: 'A. Writer',
+              publisher: 'Bench Press',
+              published_date: '2024-01-01',
+              page_count: 100 + i,
+              language: 'en',
+            },
+            headers,
+          );
+          if (status !== 201) throw new Error(`creating a book answered ${status}`);
+        }
+        const list = await fetch(`${stack.url}/api/v1/books`, { headers }).then((r) => r.text());
+        const bookId = (JSON.parse(list) as { uid: string }[])[0]?.uid as string;
+        bodies.list = list;
+        bodies.one = await fetch(`${stack.url}/api/v1/books/${bookId}`, { headers }).then((r) => r.text());
+        rps[database] = {};
+        for (const [endpoint, path] of [
+          ['GET /books', '/api/v1/books'],
+          ['GET /books/{id}', `/api/v1/books/${bookId}`],
+        ] as const) {
+          progress.update(`${database}: ${endpoint} for ${seconds} s`);
+          (rps[database] as Record<string, Measured>)[endpoint] = await cannon(`${stack.url}${path}`, headers, seconds);
+        }
+        apiRssMiB = { ...apiRssMiB, [database]: rssMiB(stack.api.child.pid) };
+      } finally {
+        await stack.stop();
+      }
+    }
+    progress.update('bare Fastify');
+    rps.bare = {};
+    for (const [endpoint, body] of [
+      ['GET /books', bodies.list],
+      ['GET /books/{id}', bodies.one],
+    ] as const) {
+      const file = join(tmpdir(), `bookly-bench-body-${process.pid}.json`);
+      writeFileSync(file, body as string);
+      const bare = await startChild('bare-fastify.ts', { BODY_FILE: file }, /listening (http:\/\/\S+)/);
+      try {
+        rps.bare[endpoint] = await cannon(`${bare.ready}/`, {}, seconds);
+      } finally {
+        await bare.stop();
+      }
+    }
+    const endpoints = ['GET /books', 'GET /books/{id}'] as const;
+    const at = (where: string, endpoint: string) => rps[where]?.[endpoint] as Measured;
+    result.figures = { connections, seconds, results: rps, apiRssMiB };
+    result.table.push('| server | endpoint | requests/s | p99 ms | non-2xx |', '|---|---|---|---|---|');
+    for (const where of ['postgres', 'pglite', 'bare']) {
+      for (const endpoint of endpoints) {
+        const m = at(where, endpoint);
+        result.table.push(
+          `| ${where === 'bare' ? 'bare Fastify' : `Bookly on ${where}`} | ${endpoint} | ${round(m.requestsPerSecond, 0)} | ${m.latencyP99Ms} | ${m.non2xx} |`,
+        );
+      }
+    }
+    for (const endpoint of endpoints) {
+      result.comparisons.push(
+        compare(
+          `${endpoint}, Bookly on PostgreSQL / bare Fastify`,
+          at('postgres', endpoint).requestsPerSecond,
+          at('bare', endpoint).requestsPerSecond,
+          'req/s',
+          {
+            ratio: 0.3,
+            better: 'above',
+          },
+        ),
+        compare(
+          `${endpoint}, Bookly on PGlite / bare Fastify`,
+          at('pglite', endpoint).requestsPerSecond,
+          at('bare', endpoint).requestsPerSecond,
+          'req/s',
+        ),
+      );
+    }
+    result.table.push(
+      '',
+      `API resident memory at the end: ${Object.entries(apiRssMiB)
+        .map(([db, mib]) => `${round(mib, 0)} MiB on ${db}`)
+        .join(', ')}.`,
+    );
+    result.charts.push({
+      name: 'read-throughput',
+      caption: `Requests per second at ${connections} connections (autocannon, ${seconds} s each)`,
+      svg: groupedBarChart(
+        ['postgres', 'pglite', 'bare'].map((where) => ({
+          name: where === 'bare' ? 'bare Fastify' : `Bookly on ${where === 'postgres' ? 'PostgreSQL' : 'PGlite'}`,
+          values: endpoints.map((endpoint) => at(where, endpoint).requestsPerSecond),
+        })),
+        { title: 'Authenticated reads', unit: 'req/s', categories: [...endpoints] },
+      ),
+    });
+    return result;
+  },
+};
+
+async function cannon(url: string, headers: Record<string, string>, seconds: number): Promise<Measured> {
+  const run = await autocannon({ url, connections, duration: seconds, headers });
+  return { requestsPerSecond: run.requests.average, latencyP99Ms: run.latency.p99, non2xx: run.non2xx + run.errors };
+}

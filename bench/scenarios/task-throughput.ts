@@ -1,0 +1,221 @@
+import { Queue } from 'bullmq';
+import nodemailer from 'nodemailer';
+import { deleteKeys, redisUrl, testPrefix } from '../../test/support/redis.js';
+import type { SmtpPeer } from '../../test/support/smtp-peer.js';
+import { benchAccount } from '../lib/accounts.js';
+import { startChild } from '../lib/child.js';
+import { postJson } from '../lib/load.js';
+import { enqueueNoops } from '../lib/noops.js';
+import { compare, emptyResult, type Scenario } from '../lib/scenario.js';
+import { type Mode, smtpLogin, startStack } from '../lib/stack.js';
+import { round } from '../lib/stats.js';
+import { taskCounts, waitFor } from '../lib/wait.js';
+import { barChart } from '../report/svg-charts.js';
+
+const sizes = { smoke: { mails: 20, noops: 50 }, quick: { mails: 2000, noops: 2000 }, full: { mails: 10_000, noops: 10_000 } };
+/** Bookly's own settings, so that the baselines get the same means. */
+const smtpConnections = 5;
+const workerConcurrency = 10;
+
+/**
+ * Mails per second from queued mail tasks, beside nodemailer sending straight
+ * to the same server; no-op tasks per second beside a bare BullMQ worker.
+ */
+export const taskThroughput: Scenario = {
+  name: 'task-throughput',
+  title: 'Task throughput: mail and no-op tasks',
+  async run({ size, progress, smtp }) {
+    const { mails, noops } = sizes[size];
+    const result = emptyResult();
+    smtp.delayMs = 0;
+
+    progress.update(`nodemailer alone: ${mails} mails`);
+    const raw = await rawNodemailer(smtp, mails);
+    const bookly: Record<string, number> = {};
+    for (const [label, mode, workers] of [
+      ['in-process (API)', 'in-process', 0],
+      ['BullMQ, 1 worker', 'bullmq', 1],
+      ['BullMQ, 2 workers', 'bullmq', 2],
+    ] as const) {
+      progress.update(`${label}: ${mails} mails`);
+      bookly[label] = await booklyMail(smtp, mode, workers, mails, (done) => progress.update(`${label}: ${done}/${mails} mails`));
+    }
+
+    progress.update(`bare BullMQ worker: ${noops} no-op jobs`);
+    const bareNoops = await bareBullmq(noops);
+    progress.update(`Bookly worker: ${noops} no-op tasks`);
+    const booklyNoops = await booklyNoop(smtp, noops, (what) => progress.update(`Bookly worker: ${what}`));
+
+    result.figures = {
+      mails,
+      noops,
+      mailsPerSecond: { nodemailer: raw, ...bookly },
+      noopsPerSecond: { bareBullmq: bareNoops, bookly: booklyNoops },
+    };
+    result.table.push('| what | per second |', '|---|---|', `| nodemailer alone, pool of ${smtpConnections} | ${round(raw, 0)} |`);
+    for (const [label, rate] of Object.entries(bookly)) result.table.push(`| Bookly mail, ${label} | ${round(rate, 0)} |`);
+    result.table.push(
+      `| bare BullMQ worker, no-op jobs | ${round(bareNoops, 0)} |`,
+      `| Bookly worker, no-op tasks | ${round(booklyNoops, 0)} |`,
+    );
+    result.comparisons.push(
+      compare('mail, 1 BullMQ worker / nodemailer alone', bookly['BullMQ, 1 worker'] as number, raw, 'mails/s', {
+        ratio: 0.8,
+        better: 'above',
+      }),
+      compare('mail, 2 BullMQ workers / nodemailer alone', bookly['BullMQ, 2 workers'] as number, raw, 'mails/s'),
+      compare('mail, in-process / nodemailer alone', bookly['in-process (API)'] as number, raw, 'mails/s'),
+      compare('no-op tasks, Bookly worker / bare BullMQ worker', booklyNoops, bareNoops, 'tasks/s', { ratio: 0.8, better: 'above' }),
+    );
+    result.charts.push(
+      {
+        name: 'mail-throughput',
+        caption: `Mails per second into the SMTP server (${mails} mails)`,
+        svg: barChart([{ label: 'nodemailer alone', value: raw }, ...Object.entries(bookly).map(([label, value]) => ({ label, value }))], {
+          title: 'Mail throughput',
+          unit: 'mails/s',
+          target: { value: raw * 0.8, label: '0.8 × nodemailer' },
+        }),
+      },
+      {
+        name: 'noop-throughput',
+        caption: `No-op tasks per second, ${workerConcurrency} at a time (${noops} tasks)`,
+        svg: barChart(
+          [
+            { label: 'bare BullMQ worker', value: bareNoops },
+            { label: 'Bookly worker', value: booklyNoops },
+          ],
+          { title: 'Task machinery throughput', unit: 'tasks/s', target: { value: bareNoops * 0.8, label: '0.8 × bare' } },
+        ),
+      },
+    );
+    result.notes.push(
+      'A Bookly task writes its start and its end to the task table (the record that status queries and retries read); the bare worker keeps nothing but BullMQ’s own job hash.',
+    );
+    return result;
+  },
+};
+
+/** Rate between the first and the last acceptance, so that start-up costs do not count. */
+function rate(count: number, firstMs: number, lastMs: number): number {
+  return (count - 1) / ((lastMs - firstMs) / 1000);
+}
+
+function acceptedSpan(smtp: SmtpPeer, addresses: readonly string[]): { first: number; last: number } {
+  const times = addresses.map((a) => smtp.acceptedAt.get(a) as number);
+  return { first: Math.min(...times), last: Math.max(...times) };
+}
+
+async function rawNodemailer(smtp: SmtpPeer, count: number): Promise<number> {
+  const transport = nodemailer.createTransport({
+    pool: true,
+    maxConnections: smtpConnections,
+    maxMessages: Number.POSITIVE_INFINITY,
+    host: '127.0.0.1',
+    port: smtp.port,
+    requireTLS: true,
+    auth: smtpLogin,
+    tls: { rejectUnauthorized: false },
+  });
+  const tag = `raw-${Date.now()}`;
+  const addresses = Array.from({ length: count }, (_, i) => `${tag}-${i}@example.com`);
+  try {
+    await Promise.all(
+      addresses.map((to) => transport.sendMail({ from: 'noreply@bookly.test', to, subject: 'News', html: '<p>Hello</p>', text: 'Hello' })),
+    );
+  } finally {
+    transport.close();
+  }
+  const { first, last } = acceptedSpan(smtp, addresses);
+  return rate(count, first, last);
+}
+
+async function booklyMail(smtp: SmtpPeer, mode: Mode, workers: number, count: number, onProgress: (done: number) => void): Promise<number> {
+  const stack = await startStack({ mode, database: 'postgres', smtp, workers });
+  try {
+    const { token } = await benchAccount(stack, smtp, true);
+    const tag = `${mode}-${workers}-${Date.now()}`;
+    const addresses = Array.from({ length: count }, (_, i) => `${tag}-${i}@example.com`);
+    for (let start = 0; start < count; start += 1000) {
+      const status = await postJson(
+        `${stack.url}/api/v1/auth/send_mail`,
+        { addresses: addresses.slice(start, start + 1000), subject: 'News', html: '<p>Hello</p>' },
+        { authorization: `Bearer ${token}` },
+      );
+      if (status !== 202) throw new Error(`send_mail answered ${status}`);
+    }
+    await waitFor(
+      `${count} bulk mails`,
+      () => {
+        const done = addresses.filter((a) => smtp.acceptedAt.has(a)).length;
+        onProgress(done);
+        return done === count;
+      },
+      600_000,
+      250,
+    );
+    const { first, last } = acceptedSpan(smtp, addresses);
+    return rate(count, first, last);
+  } finally {
+    await stack.stop();
+  }
+}
+
+async function bareBullmq(count: number): Promise<number> {
+  const prefix = testPrefix();
+  const queue = new Queue('noop', { connection: { host: '127.0.0.1', port: 6379 }, prefix });
+  try {
+    for (let start = 0; start < count; start += 1000) {
+      const batch = Math.min(1000, count - start);
+      await queue.addBulk(
+        Array.from({ length: batch }, () => ({ name: 'noop', data: {}, opts: { removeOnComplete: { age: 24 * 3600, count: 100_000 } } })),
+      );
+    }
+    const worker = await startChild(
+      'bare-bullmq-worker.ts',
+      { REDIS_URL: redisUrl, PREFIX: prefix, QUEUE: 'noop', CONCURRENCY: String(workerConcurrency), COUNT: String(count) },
+      /(ready)/,
+    );
+    try {
+      const [, json] = await worker.next(/done (\{.*\})/);
+      const { first, last } = JSON.parse(json as string) as { first: number; last: number };
+      return rate(count, first, last);
+    } finally {
+      await worker.stop();
+    }
+  } finally {
+    await queue.close();
+    await deleteKeys(redisUrl, prefix);
+  }
+}
+
+/** Queues the no-op tasks first, then starts one worker, so that it has a full queue from its first moment. */
+async function booklyNoop(smtp: SmtpPeer, count: number, onProgress: (what: string) => void): Promise<number> {
+  const stack = await startStack({
+    mode: 'bullmq',
+    database: 'postgres',
+    smtp,
+    workers: 0,
+    env: { WORKER_CONCURRENCY: String(workerConcurrency) },
+  });
+  try {
+    await enqueueNoops(stack.env, count, (done) => onProgress(`${done}/${count} queued`));
+    await stack.addWorker();
+    const sql = stack.sql as NonNullable<typeof stack.sql>;
+    let counts = await taskCounts(sql, 'system.noop');
+    await waitFor(
+      `${count} no-op tasks`,
+      async () => {
+        counts = await taskCounts(sql, 'system.noop');
+        onProgress(`${counts.completed}/${count} done`);
+        if (counts.failed > 0) throw new Error(`${counts.failed} no-op tasks failed`);
+        return counts.completed === count;
+      },
+      600_000,
+      250,
+    );
+    return (count - 1) / (counts.spanMs / 1000);
+  } finally {
+    await stack.stop();
+  }
+}
