@@ -18,11 +18,16 @@ export interface SignupInput {
 
 /** Accounts: signup, email verification, password reset, roles. */
 export class AccountService {
+  /** Runs on every authenticated request, so it is prepared once. */
+  private readonly byId;
+
   constructor(
     private readonly db: Db,
     private readonly tasks: TaskQueue,
     private readonly links: LinkTokens,
-  ) {}
+  ) {
+    this.byId = db.query.users.findFirst({ where: eq(users.uid, sql.placeholder('uid')) }).prepare('user_by_uid');
+  }
 
   /** Creates an unverified account; its verification mail is a task committed with it. */
   async signup(input: SignupInput): Promise<UserRow> {
@@ -99,7 +104,7 @@ export class AccountService {
   }
 
   async findById(uid: string): Promise<UserRow | undefined> {
-    return this.db.query.users.findFirst({ where: eq(users.uid, uid) });
+    return this.byId.execute({ uid });
   }
 
   findByEmail(email: string): Promise<UserRow | undefined> {
