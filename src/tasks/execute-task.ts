@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import Value from 'typebox/value';
 import type { Deps } from '../deps.js';
+import { linkedAbort, whenAborted } from '../lib/linked-abort.js';
 import { PermanentTaskError, type TaskDefinition } from './define.js';
 import type { TaskRegistry } from './registry.js';
 
@@ -44,7 +45,9 @@ export async function executeTask(attempt: Attempt, options: ExecuteOptions): Pr
   const log = options.log.child({ task: attempt.id, taskName: attempt.name, attempt: attempt.attemptsMade });
   const timeout = new AbortController();
   const timer = setTimeout(() => timeout.abort(new Error(`Timed out after ${definition.timeoutMs} ms`)), definition.timeoutMs);
-  const signal = options.signal ? AbortSignal.any([options.signal, timeout.signal]) : timeout.signal;
+  const linked = linkedAbort(options.signal ? [options.signal, timeout.signal] : [timeout.signal]);
+  const { signal } = linked;
+  const abort = whenAborted(signal);
   try {
     const run = definition.run(attempt.payload, {
       taskId: attempt.id,
@@ -55,7 +58,7 @@ export async function executeTask(attempt: Attempt, options: ExecuteOptions): Pr
       deps: options.deps,
     });
     // A definition that ignores its signal is still given up on when it fires.
-    const result = await Promise.race([run, aborted(signal)]);
+    const result = await Promise.race([run, abort.promise]);
     return { kind: 'completed', result: result ?? null };
   } catch (cause) {
     const error = describe(cause);
@@ -69,14 +72,9 @@ export async function executeTask(attempt: Attempt, options: ExecuteOptions): Pr
     return { kind: 'retry', error, delayMs };
   } finally {
     clearTimeout(timer);
+    abort.cancel();
+    linked.release();
   }
-}
-
-function aborted(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    if (signal.aborted) reject(signal.reason);
-    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-  });
 }
 
 /** Exponential backoff with jitter: between half and all of `base * 2^(attempt-1)`, capped. */

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { DelayedError, type Job, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import type { Logger } from 'pino';
+import { linkedAbort } from '../../lib/linked-abort.js';
 import { OutageLog } from '../../lib/outage-log.js';
 import { withTimeout } from '../../lib/with-timeout.js';
 import type { Metrics } from '../../observability/metrics.js';
@@ -89,7 +90,8 @@ export class BullWorkers {
     if (!attempt) return { skipped: 'the task is done already' };
     const started = performance.now();
     const signals = signal ? [signal, this.shutdown.signal] : [this.shutdown.signal];
-    const outcome = await executeTask({ id, ...attempt }, { ...execute, signal: AbortSignal.any(signals) });
+    const linked = linkedAbort(signals);
+    const outcome = await executeTask({ id, ...attempt }, { ...execute, signal: linked.signal }).finally(linked.release);
     if (this.shutdown.signal.aborted) {
       await store.requeue(id);
       await job.moveToWait(token);
