@@ -1,17 +1,6 @@
-import { randomBytes } from 'node:crypto';
+import { newSignup } from '../../test/support/accounts.js';
 import type { SmtpPeer } from '../../test/support/smtp-peer.js';
-import { getJson, postJson } from './load.js';
 import type { Stack } from './stack.js';
-
-export function signupBody(tag = randomBytes(6).toString('hex')) {
-  return {
-    first_name: 'Bench',
-    last_name: 'Mark',
-    username: `bench-${tag}`,
-    email: `bench-${tag}@example.com`,
-    password: 'correct horse battery',
-  };
-}
 
 /**
  * A verified account, made the way a user makes one: signup, the link from
@@ -19,7 +8,7 @@ export function signupBody(tag = randomBytes(6).toString('hex')) {
  * `users:promote` does; PostgreSQL only).
  */
 export async function benchAccount(stack: Stack, smtp: SmtpPeer, admin = false): Promise<{ token: string; uid: string }> {
-  const body = signupBody();
+  const body = newSignup();
   const parse = smtp.parse;
   smtp.parse = true;
   try {
@@ -43,5 +32,3 @@ export async function benchAccount(stack: Stack, smtp: SmtpPeer, admin = false):
     smtp.parse = parse;
   }
 }
-
-export { getJson, postJson };

@@ -37,9 +37,3 @@ export async function postJson(url: string, body: unknown, headers: Record<strin
   await response.arrayBuffer();
   return response.status;
 }
-
-export async function getJson<T>(url: string, headers: Record<string, string> = {}): Promise<T> {
-  const response = await fetch(url, { headers });
-  if (!response.ok) throw new Error(`GET ${url}: ${response.status} ${await response.text()}`);
-  return (await response.json()) as T;
-}

@@ -5,6 +5,7 @@ import { transaction } from '../../src/db/transaction.js';
 import { createDeps } from '../../src/deps.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { startTaskRunner } from '../../src/tasks/start-runner.js';
+import { waitFor } from './wait.js';
 
 /**
  * Records `total` no-op tasks the way the API records any task (rows in the
@@ -28,14 +29,17 @@ export async function enqueueNoops(env: Record<string, string>, total: number, o
       done += batch;
       onProgress(done);
     }
-    for (;;) {
-      const [row] = await deps.db
-        .select({ waiting: count() })
-        .from(tasks)
-        .where(and(eq(tasks.name, 'system.noop'), isNull(tasks.relayedAt)));
-      if (row?.waiting === 0) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await waitFor(
+      'the relay to hand the tasks to Redis',
+      async () => {
+        const [row] = await deps.db
+          .select({ waiting: count() })
+          .from(tasks)
+          .where(and(eq(tasks.name, 'system.noop'), isNull(tasks.relayedAt)));
+        return row?.waiting === 0;
+      },
+      300_000,
+    );
   } finally {
     await running.stop(1000);
     await deps.close();

@@ -6,7 +6,7 @@ import { createPostgresDatabase } from '../../test/support/databases.js';
 import { deleteKeys, redisUrl, testPrefix } from '../../test/support/redis.js';
 import { type ServerProcess, startServerProcess, startWorkerProcess } from '../../test/support/server-process.js';
 import type { SmtpPeer } from '../../test/support/smtp-peer.js';
-import { smtpLogin, testEnv } from '../../test/support/test-app.js';
+import { testEnv } from '../../test/support/test-app.js';
 
 /** How tasks run: inside the request (the "before"), in the API process, or in BullMQ workers. */
 export type Mode = 'eager' | 'in-process' | 'bullmq';
@@ -80,5 +80,3 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     },
   };
 }
-
-export { smtpLogin };

@@ -10,8 +10,37 @@ export async function waitFor(what: string, done: () => boolean | Promise<boolea
   }
 }
 
+export interface TaskCounts {
+  completed: number;
+  failed: number;
+  /** From the first completion to the last. */
+  spanMs: number;
+}
+
+/** Waits until `target` tasks named `name` have completed, failing at the first failed one. */
+export async function waitForTasks(
+  sql: pg.Pool,
+  name: string,
+  target: number,
+  onProgress: (counts: TaskCounts) => void,
+): Promise<TaskCounts> {
+  let counts: TaskCounts = { completed: 0, failed: 0, spanMs: 0 };
+  await waitFor(
+    `${target} ${name} tasks`,
+    async () => {
+      counts = await taskCounts(sql, name);
+      onProgress(counts);
+      if (counts.failed > 0) throw new Error(`${counts.failed} ${name} tasks failed`);
+      return counts.completed >= target;
+    },
+    900_000,
+    250,
+  );
+  return counts;
+}
+
 /** Tasks of one name by state, and the span of their completions, from the task table. */
-export async function taskCounts(sql: pg.Pool, name: string): Promise<{ completed: number; failed: number; spanMs: number }> {
+async function taskCounts(sql: pg.Pool, name: string): Promise<TaskCounts> {
   const { rows } = await sql.query<{ completed: string; failed: string; span_ms: string | null }>(
     `select count(*) filter (where state = 'completed') as completed,
             count(*) filter (where state = 'failed') as failed,

@@ -4,7 +4,7 @@ import { enqueueNoops } from '../lib/noops.js';
 import { compare, emptyResult, type Scenario } from '../lib/scenario.js';
 import { startStack } from '../lib/stack.js';
 import { round } from '../lib/stats.js';
-import { taskCounts, waitFor } from '../lib/wait.js';
+import { waitForTasks } from '../lib/wait.js';
 import { lineChart } from '../report/svg-charts.js';
 
 const sizes = { smoke: { first: 50, second: 500 }, quick: { first: 2000, second: 20_000 }, full: { first: 10_000, second: 100_000 } };
@@ -27,16 +27,10 @@ export const memory: Scenario = {
         const sampler = setInterval(() => samples.push({ x: completed, y: rssMiB(worker?.child.pid) }), 1000);
         try {
           await enqueueNoops(stack.env, target - completed, (queued) => progress.update(`${queued + completed}/${target} queued`));
-          await waitFor(
-            `${target} no-op tasks`,
-            async () => {
-              completed = (await taskCounts(sql, 'system.noop')).completed;
-              progress.update(`${completed}/${target} done, worker at ${round(rssMiB(worker?.child.pid), 0)} MiB`);
-              return completed >= target;
-            },
-            900_000,
-            250,
-          );
+          await waitForTasks(sql, 'system.noop', target, (counts) => {
+            completed = counts.completed;
+            progress.update(`${completed}/${target} done, worker at ${round(rssMiB(worker?.child.pid), 0)} MiB`);
+          });
         } finally {
           clearInterval(sampler);
         }

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { signupBody } from '../lib/accounts.js';
+import { newSignup } from '../../test/support/accounts.js';
 import { postJson } from '../lib/load.js';
 import { compare, emptyResult, type Scenario } from '../lib/scenario.js';
 import { startStack } from '../lib/stack.js';
@@ -24,7 +24,7 @@ export const passwordHashing: Scenario = {
     const stack = await startStack({ mode: 'in-process', database: 'postgres', smtp });
     try {
       progress.update(`signing up ${logins} accounts`);
-      const accounts = Array.from({ length: logins }, () => signupBody());
+      const accounts = Array.from({ length: logins }, () => newSignup());
       for (const body of accounts) {
         const status = await postJson(`${stack.url}/api/v1/auth/signup`, body);
         if (status !== 201) throw new Error(`signup answered ${status}`);

@@ -1,6 +1,3 @@
-import { writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { benchAccount } from '../lib/accounts.js';
 import { rssMiB, startChild } from '../lib/child.js';
@@ -32,7 +29,7 @@ export const readThroughput: Scenario = {
     const result = emptyResult();
     const rps: Record<string, Record<string, Measured>> = {};
     const bodies: Record<string, string> = {};
-    let apiRssMiB: Record<string, number> = {};
+    const apiRssMiB: Record<string, number> = {};
     for (const database of ['postgres', 'pglite'] as const) {
       progress.update(`${database}: starting`);
       const stack = await startStack({ mode: 'in-process', database, smtp });
@@ -66,7 +63,7 @@ export const readThroughput: Scenario = {
           progress.update(`${database}: ${endpoint} for ${seconds} s`);
           (rps[database] as Record<string, Measured>)[endpoint] = await cannon(`${stack.url}${path}`, headers, seconds);
         }
-        apiRssMiB = { ...apiRssMiB, [database]: rssMiB(stack.api.child.pid) };
+        apiRssMiB[database] = rssMiB(stack.api.child.pid);
       } finally {
         await stack.stop();
       }
@@ -77,9 +74,7 @@ export const readThroughput: Scenario = {
       ['GET /books', bodies.list],
       ['GET /books/{id}', bodies.one],
     ] as const) {
-      const file = join(tmpdir(), `bookly-bench-body-${process.pid}.json`);
-      writeFileSync(file, body as string);
-      const bare = await startChild('bare-fastify.ts', { BODY_FILE: file }, /listening (http:\/\/\S+)/);
+      const bare = await startChild('bare-fastify.ts', { BODY: body as string }, /listening (http:\/\/\S+)/);
       try {
         rps.bare[endpoint] = await cannon(`${bare.ready}/`, {}, seconds);
       } finally {

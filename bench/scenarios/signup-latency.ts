@@ -1,4 +1,4 @@
-import { signupBody } from '../lib/accounts.js';
+import { newSignup } from '../../test/support/accounts.js';
 import { closedLoop, postJson } from '../lib/load.js';
 import { compare, emptyResult, type Scenario } from '../lib/scenario.js';
 import { type Mode, startStack } from '../lib/stack.js';
@@ -31,7 +31,7 @@ export const signupLatency: Scenario = {
           const { latenciesMs, statuses } = await closedLoop({
             total,
             concurrency,
-            send: () => postJson(`${stack.url}/api/v1/auth/signup`, signupBody()),
+            send: () => postJson(`${stack.url}/api/v1/auth/signup`, newSignup()),
             onProgress: (done) => progress.update(`${mode}, SMTP ${delay / 1000} s: ${done}/${total} signups`),
           });
           if (statuses.get(201) !== total) throw new Error(`signups answered ${JSON.stringify([...statuses])}`);

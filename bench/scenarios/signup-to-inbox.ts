@@ -1,9 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { benchAccount, signupBody } from '../lib/accounts.js';
+import { newSignup } from '../../test/support/accounts.js';
+import type { SmtpPeer } from '../../test/support/smtp-peer.js';
+import { benchAccount } from '../lib/accounts.js';
 import { postJson } from '../lib/load.js';
 import { emptyResult, type Scenario } from '../lib/scenario.js';
 import { type Mode, startStack } from '../lib/stack.js';
 import { percentile, round, summarize } from '../lib/stats.js';
+import { waitFor } from '../lib/wait.js';
 import { lineChart } from '../report/svg-charts.js';
 
 const sizes = { smoke: { signups: 5, bulk: 20 }, quick: { signups: 30, bulk: 2000 }, full: { signups: 100, bulk: 10_000 } };
@@ -80,25 +83,16 @@ async function startBulkSend(url: string, token: string, total: number, mode: Mo
 }
 
 /** Signs up `count` users one after another, `spacingMs` apart, and returns each one's time to inbox. */
-async function trickle(
-  url: string,
-  smtp: import('../../test/support/smtp-peer.js').SmtpPeer,
-  count: number,
-  onProgress: (done: number) => void,
-) {
+async function trickle(url: string, smtp: SmtpPeer, count: number, onProgress: (done: number) => void) {
   const started = new Map<string, number>();
   for (let i = 0; i < count; i++) {
-    const body = signupBody();
+    const body = newSignup();
     started.set(body.email, performance.now());
     const status = await postJson(`${url}/api/v1/auth/signup`, body);
     if (status !== 201) throw new Error(`signup answered ${status}`);
     onProgress(i + 1);
     await sleep(spacingMs);
   }
-  const deadline = Date.now() + 60_000;
-  while ([...started.keys()].some((email) => !smtp.acceptedAt.has(email))) {
-    if (Date.now() > deadline) throw new Error('verification mail did not arrive within 60 s');
-    await sleep(20);
-  }
+  await waitFor('the verification mail', () => [...started.keys()].every((email) => smtp.acceptedAt.has(email)), 60_000, 20);
   return [...started].map(([email, at]) => (smtp.acceptedAt.get(email) as number) - at);
 }

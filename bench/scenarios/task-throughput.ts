@@ -2,14 +2,15 @@ import { Queue } from 'bullmq';
 import nodemailer from 'nodemailer';
 import { deleteKeys, redisUrl, testPrefix } from '../../test/support/redis.js';
 import type { SmtpPeer } from '../../test/support/smtp-peer.js';
+import { smtpLogin } from '../../test/support/test-app.js';
 import { benchAccount } from '../lib/accounts.js';
 import { startChild } from '../lib/child.js';
 import { postJson } from '../lib/load.js';
 import { enqueueNoops } from '../lib/noops.js';
 import { compare, emptyResult, type Scenario } from '../lib/scenario.js';
-import { type Mode, smtpLogin, startStack } from '../lib/stack.js';
+import { type Mode, startStack } from '../lib/stack.js';
 import { round } from '../lib/stats.js';
-import { taskCounts, waitFor } from '../lib/wait.js';
+import { waitFor, waitForTasks } from '../lib/wait.js';
 import { barChart } from '../report/svg-charts.js';
 
 const sizes = { smoke: { mails: 20, noops: 50 }, quick: { mails: 2000, noops: 2000 }, full: { mails: 10_000, noops: 10_000 } };
@@ -202,18 +203,7 @@ async function booklyNoop(smtp: SmtpPeer, count: number, onProgress: (what: stri
     await enqueueNoops(stack.env, count, (done) => onProgress(`${done}/${count} queued`));
     await stack.addWorker();
     const sql = stack.sql as NonNullable<typeof stack.sql>;
-    let counts = await taskCounts(sql, 'system.noop');
-    await waitFor(
-      `${count} no-op tasks`,
-      async () => {
-        counts = await taskCounts(sql, 'system.noop');
-        onProgress(`${counts.completed}/${count} done`);
-        if (counts.failed > 0) throw new Error(`${counts.failed} no-op tasks failed`);
-        return counts.completed === count;
-      },
-      600_000,
-      250,
-    );
+    const counts = await waitForTasks(sql, 'system.noop', count, ({ completed }) => onProgress(`${completed}/${count} done`));
     return (count - 1) / (counts.spanMs / 1000);
   } finally {
     await stack.stop();
