@@ -1,10 +1,13 @@
-import { cpus, totalmem } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { adminUrl } from '../test/support/databases.js';
 import { redisUrl } from '../test/support/redis.js';
 import { SmtpPeer } from '../test/support/smtp-peer.js';
 import { smtpLogin } from '../test/support/test-app.js';
+import { flameGraphs, profileInto } from './lib/profiling.js';
 import { Progress } from './lib/progress.js';
 import type { Scenario, Size } from './lib/scenario.js';
 import { type BenchRun, type Machine, writeReport } from './report/write-report.js';
@@ -22,6 +25,8 @@ export interface BenchOptions {
   size: Size;
   outDir: string;
   command: string;
+  /** Profile the API and worker processes, and add their flame graphs to the report. */
+  profile?: boolean;
 }
 
 /** Runs the chosen scenarios one after another and writes the report; the run and the report's path. */
@@ -39,13 +44,19 @@ export async function runBench(options: BenchOptions): Promise<{ run: BenchRun; 
     for (const [index, scenario] of chosen.entries()) {
       progress.start(index + 1, scenario.title);
       const scenarioStarted = performance.now();
+      const profiles = options.profile ? mkdtempSync(join(tmpdir(), 'bookly-profiles-')) : undefined;
+      profileInto(profiles);
       try {
         const result = await scenario.run({ size: options.size, progress, smtp });
+        if (profiles) result.charts.push(...flameGraphs(profiles, scenario.name));
         run.scenarios.push({ name: scenario.name, title: scenario.title, result });
         progress.done(`${scenario.name}: done in ${Math.round((performance.now() - scenarioStarted) / 1000)} s`);
       } catch (error) {
         run.scenarios.push({ name: scenario.name, title: scenario.title, error: (error as Error).stack ?? String(error) });
         progress.done(`${scenario.name}: FAILED: ${(error as Error).message}`);
+      } finally {
+        profileInto(undefined);
+        if (profiles) rmSync(profiles, { recursive: true, force: true });
       }
     }
   } finally {

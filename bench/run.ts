@@ -1,17 +1,24 @@
 /**
- * `npm run bench [-- SCENARIO… --size smoke|quick|full --out DIR]`: starts
- * what it needs (API processes, workers, an SMTP server; PostgreSQL and
- * Redis are the machine's) and writes bench/results/<date>.{json,md,svg}.
+ * `npm run bench [-- SCENARIO… --size smoke|quick|full --out DIR --profile]`:
+ * starts what it needs (API processes, workers, an SMTP server; PostgreSQL
+ * and Redis are the machine's) and writes bench/results/<date>.{json,md,svg}.
+ * `--profile` runs the API and workers under `node --cpu-prof` and adds
+ * their flame graphs to the report (the figures then carry its overhead).
  */
 import { parseArgs } from 'node:util';
 import { runBench, scenarios } from './run-bench.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { size: { type: 'string', default: 'full' }, out: { type: 'string', default: 'bench/results' }, help: { type: 'boolean' } },
+  options: {
+    size: { type: 'string', default: 'full' },
+    out: { type: 'string', default: 'bench/results' },
+    profile: { type: 'boolean', default: false },
+    help: { type: 'boolean' },
+  },
 });
 if (values.help) {
-  console.log(`npm run bench -- [${scenarios.map((s) => s.name).join(' ')}] [--size smoke|quick|full] [--out DIR]`);
+  console.log(`npm run bench -- [${scenarios.map((s) => s.name).join(' ')}] [--size smoke|quick|full] [--out DIR] [--profile]`);
   process.exit(0);
 }
 const size = values.size as string;
@@ -23,6 +30,7 @@ const { run, report } = await runBench({
   names: positionals,
   size: size as 'smoke' | 'quick' | 'full',
   outDir: values.out as string,
+  profile: values.profile === true,
   command: ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '),
 });
 console.log(`report: ${report}`);

@@ -7,6 +7,7 @@ import { deleteKeys, redisUrl, testPrefix } from '../../test/support/redis.js';
 import { type ServerProcess, startServerProcess, startWorkerProcess } from '../../test/support/server-process.js';
 import type { SmtpPeer } from '../../test/support/smtp-peer.js';
 import { testEnv } from '../../test/support/test-app.js';
+import { profiling, startProfiled } from './profiling.js';
 
 /** How tasks run: inside the request (the "before"), in the API process, or in BullMQ workers. */
 export type Mode = 'eager' | 'in-process' | 'bullmq';
@@ -55,10 +56,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     ...(options.mode === 'bullmq' ? { REDIS_URL: redisUrl, REDIS_PREFIX: prefix } : {}),
     ...options.env,
   };
-  const api = await startServerProcess(env);
+  const label = `${options.mode}-${options.database}`;
+  const api = await startProfiled(`${label}-api`, (nodeArgs) => startServerProcess(env, nodeArgs));
   const workers: ServerProcess[] = [];
   const addWorker = async (extra: Record<string, string> = {}) => {
-    const worker = await startWorkerProcess({ ...env, ...extra });
+    const worker = await startProfiled(`${label}-worker`, (nodeArgs) => startWorkerProcess({ ...env, ...extra }, nodeArgs));
     workers.push(worker);
     return worker;
   };
@@ -72,7 +74,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     sql,
     addWorker,
     async stop() {
-      await Promise.all([api, ...workers].map((process) => process.stop('SIGKILL')));
+      // A profiled process writes its profile as it exits, which a SIGKILL never lets it do.
+      await Promise.all([api, ...workers].map((process) => process.stop(profiling() ? 'SIGTERM' : 'SIGKILL')));
       await sql?.end();
       await postgres?.drop();
       for (const dir of [pgliteDir, env.DATA_DIR]) if (dir) rmSync(dir, { recursive: true, force: true });

@@ -3,7 +3,9 @@ import { EnvReader } from './env-reader.js';
 
 export type DatabaseConfig =
   /** PGlite; `dataDir` null keeps it in memory. */
-  { kind: 'pglite'; dataDir: string | null } | { kind: 'postgres'; url: string };
+  | { kind: 'pglite'; dataDir: string | null }
+  /** PostgreSQL; `poolSize` connections at most from this process. */
+  | { kind: 'postgres'; url: string; poolSize: number };
 
 export interface SmtpConfig {
   host: string;
@@ -103,6 +105,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   }
 
   const port = read.integer('PORT', 8000, 0, 65535);
+  const concurrency = read.integer('WORKER_CONCURRENCY', 10, 1, 1000);
   const config: Config = {
     env: nodeEnv,
     logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
@@ -114,7 +117,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       shutdownTimeoutMs: read.integer('SHUTDOWN_TIMEOUT_MS', 10_000, 0),
     },
     dataDir,
-    database: readDatabase(read, dataDir),
+    database: readDatabase(read, dataDir, concurrency),
     jwt: {
       secret: jwtSecret,
       algorithm: read.oneOf('JWT_ALGORITHM', ['HS256', 'HS384', 'HS512'], 'HS256'),
@@ -130,7 +133,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     domain: read.string('DOMAIN', `localhost:${port}`),
     redis: readRedis(read),
     tasks: {
-      concurrency: read.integer('WORKER_CONCURRENCY', 10, 1, 1000),
+      concurrency,
       eager: read.boolean('TASKS_EAGER', false),
       leaseMs: read.integer('TASK_LEASE_MS', 30_000, 100),
       pollMs: read.integer('TASK_POLL_MS', 1000, 10),
@@ -150,14 +153,17 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   return config;
 }
 
-function readDatabase(read: EnvReader, dataDir: string): DatabaseConfig {
+function readDatabase(read: EnvReader, dataDir: string, concurrency: number): DatabaseConfig {
   const url = read.optionalString('DATABASE_URL');
   if (url === undefined) return { kind: 'pglite', dataDir: resolve(dataDir, 'pglite') };
   if (url === 'pglite://memory') return { kind: 'pglite', dataDir: null };
   if (url.startsWith('pglite://')) return { kind: 'pglite', dataDir: resolve(url.slice('pglite://'.length)) };
   // The Python Bookly's URLs name their driver (`postgresql+asyncpg://`); the server is the same.
   const match = /^postgres(?:ql)?(?:\+\w+)?:\/\/(.+)$/.exec(url);
-  if (match) return { kind: 'postgres', url: `postgres://${match[1]}` };
+  // A connection for every task that may run at once in each of the two lanes, and a few for
+  // requests and bookkeeping: with fewer, a verification mail's queries wait behind a bulk send's.
+  const poolSize = read.integer('DATABASE_POOL_SIZE', 2 * concurrency + 5, 1, 10_000);
+  if (match) return { kind: 'postgres', url: `postgres://${match[1]}`, poolSize };
   read.problem('DATABASE_URL must start with postgres://, postgresql:// or pglite://');
   return { kind: 'pglite', dataDir: null };
 }

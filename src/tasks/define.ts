@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type Type from 'typebox';
 import type { TSchema } from 'typebox';
+import { Compile } from 'typebox/compile';
 import type { Deps } from '../deps.js';
 
 /**
@@ -34,6 +35,8 @@ export interface TaskDefinition<Name extends string = string, Payload extends TS
   readonly name: Name;
   /** Checked when the task is enqueued and again before it runs. Carries ids, never secrets or rendered mail. */
   readonly payload: Payload;
+  /** `payload`'s check, compiled once: a fan-out checks a thousand payloads at a time. */
+  readonly isPayload: (value: unknown) => boolean;
   readonly lane: Lane;
   /** Lower runs first within the lane. */
   readonly priority: number;
@@ -47,11 +50,14 @@ export interface TaskDefinition<Name extends string = string, Payload extends TS
 }
 
 type Defaults = 'lane' | 'priority' | 'attempts' | 'backoff' | 'timeoutMs';
+type Derived = 'isPayload';
 
 export function defineTask<const Name extends string, Payload extends TSchema>(
-  definition: Omit<TaskDefinition<Name, Payload>, Defaults> & Partial<Pick<TaskDefinition<Name, Payload>, Defaults>>,
+  definition: Omit<TaskDefinition<Name, Payload>, Defaults | Derived> & Partial<Pick<TaskDefinition<Name, Payload>, Defaults>>,
 ): TaskDefinition<Name, Payload> {
+  const validator = Compile(definition.payload);
   return {
+    isPayload: (value) => validator.Check(value),
     lane: 'default',
     priority: 0,
     attempts: 8,

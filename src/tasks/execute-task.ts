@@ -1,5 +1,4 @@
 import type { Logger } from 'pino';
-import Value from 'typebox/value';
 import type { Deps } from '../deps.js';
 import { linkedAbort, whenAborted } from '../lib/linked-abort.js';
 import { PermanentTaskError, type TaskDefinition } from './define.js';
@@ -39,7 +38,7 @@ export async function executeTask(attempt: Attempt, options: ExecuteOptions): Pr
   if (attempt.attemptsMade > attempt.maxAttempts) {
     return { kind: 'failed', error: `Gave up after ${attempt.maxAttempts} attempts: the last one stopped with its process` };
   }
-  if (!Value.Check(definition.payload, attempt.payload)) {
+  if (!definition.isPayload(attempt.payload)) {
     return { kind: 'failed', error: `The payload does not match the schema of ${attempt.name}` };
   }
   const log = options.log.child({ task: attempt.id, taskName: attempt.name, attempt: attempt.attemptsMade });

@@ -1,4 +1,5 @@
-import Value from 'typebox/value';
+import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
 import type { Executor } from '../db/client.js';
 import { tasks } from '../db/schema/index.js';
 import { afterCommit } from '../db/transaction.js';
@@ -48,31 +49,26 @@ export class TaskQueue {
     if (payloads.length === 0) return [];
     const definition = this.registry.require(name);
     for (const payload of payloads) {
-      if (!Value.Check(definition.payload, payload)) {
+      if (!definition.isPayload(payload)) {
         throw new Error(`Payload for task ${name} does not match its schema: ${JSON.stringify(payload)}`);
       }
     }
-    const rows = await executor
-      .insert(tasks)
-      .values(
-        payloads.map((payload) => ({
-          name,
-          lane: definition.lane,
-          priority: definition.priority,
-          payload,
-          maxAttempts: definition.attempts,
-        })),
-      )
-      .returning({ id: tasks.id, payload: tasks.payload });
-    const committed = rows.map(({ id, payload }) => ({
-      id,
+    const committed: CommittedTask[] = payloads.map((payload) => ({
+      id: randomUUID(),
       name,
       lane: definition.lane,
       priority: definition.priority,
       payload,
       maxAttempts: definition.attempts,
     }));
+    // One JSON parameter rather than five per row: building a thousand-row insert in the
+    // query builder cost more CPU than the database spent running it (a mailing's fan-out).
+    const rows = JSON.stringify(committed.map(({ id, payload }) => ({ id, payload })));
+    await executor.execute(sql`
+      insert into ${tasks} (id, name, lane, priority, payload, max_attempts)
+      select (row->>'id')::uuid, ${name}, ${definition.lane}, ${definition.priority}, row->'payload', ${definition.attempts}
+      from jsonb_array_elements(${rows}::jsonb) as row`);
     await afterCommit(executor, () => this.dispatcher.dispatch(committed));
-    return rows.map(({ id }) => id);
+    return committed.map(({ id }) => id);
   }
 }

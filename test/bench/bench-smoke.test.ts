@@ -36,6 +36,28 @@ test('npm run bench runs every scenario at its smallest size and writes the repo
   }
 });
 
+test('npm run bench -- --profile adds a flame graph of each process it started', { timeout: 300_000 }, async () => {
+  const outDir = mkdtempSync(join(tmpdir(), 'bookly-bench-'));
+  try {
+    const { run } = await runBench({ names: ['signup-to-inbox'], size: 'smoke', outDir, command: 'test', profile: true });
+    const [scenario] = run.scenarios;
+    assert.equal(scenario?.error, undefined);
+    // The scenario starts an in-process API, then a BullMQ API and its worker.
+    const flames = (scenario?.result?.charts ?? []).filter((chart) => chart.name.includes('-flame-'));
+    assert.deepEqual(
+      flames.map((chart) => chart.name.replace(/^.*-flame-\d+-/, '')),
+      ['in-process-postgres-api', 'bullmq-postgres-api', 'bullmq-postgres-worker'],
+    );
+    for (const chart of flames) {
+      // Frames of the project's own code are drawn: the profile covers the work, not only the start-up.
+      assert.match(chart.svg, /src\/(http|tasks|services)\//, chart.name);
+      assert.ok(existsSync(join(outDir, `${run.date}-${chart.name}.svg`)), `${chart.name} is written`);
+    }
+  } finally {
+    rmSync(outDir, { recursive: true, force: true });
+  }
+});
+
 test('an unknown scenario name is refused, naming the known ones', async () => {
   await assert.rejects(
     runBench({ names: ['nope'], size: 'smoke', outDir: tmpdir(), command: 'test' }),

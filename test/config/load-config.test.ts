@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig } from '../../src/config/load-config.js';
+import { ConfigError, type DatabaseConfig, loadConfig } from '../../src/config/load-config.js';
 
 /** The `.env` of the Python Bookly, as its course writes it. */
 const pythonEnv = {
@@ -37,7 +37,8 @@ describe('configuration', () => {
 
   it("reads the Python Bookly's .env unchanged", () => {
     const config = loadConfig(pythonEnv);
-    assert.deepEqual(config.database, { kind: 'postgres', url: 'postgres://bookly:secret@db.example.com:5432/bookly' });
+    // Two lanes of ten tasks at once, and five for requests and bookkeeping.
+    assert.deepEqual(config.database, { kind: 'postgres', url: 'postgres://bookly:secret@db.example.com:5432/bookly', poolSize: 25 });
     assert.deepEqual(config.mail.smtp, {
       host: 'smtp.gmail.com',
       port: 587,
@@ -57,6 +58,13 @@ describe('configuration', () => {
     assert.deepEqual(loadConfig({ DATABASE_URL: 'pglite://memory' }).database, { kind: 'pglite', dataDir: null });
     assert.deepEqual(loadConfig({ DATABASE_URL: 'pglite:///var/lib/bookly' }).database, { kind: 'pglite', dataDir: '/var/lib/bookly' });
     assert.deepEqual(loadConfig({ DATABASE_URL: 'pglite://./db' }).database, { kind: 'pglite', dataDir: resolve('db') });
+  });
+
+  it('sizes the PostgreSQL pool for the tasks a process may run at once, unless DATABASE_POOL_SIZE says', () => {
+    const url = 'postgres://localhost/bookly';
+    assert.equal(poolSize(loadConfig({ DATABASE_URL: url, WORKER_CONCURRENCY: '4' }).database), 13);
+    assert.equal(poolSize(loadConfig({ DATABASE_URL: url, WORKER_CONCURRENCY: '4', DATABASE_POOL_SIZE: '50' }).database), 50);
+    assert.throws(() => loadConfig({ DATABASE_URL: url, DATABASE_POOL_SIZE: '0' }), /DATABASE_POOL_SIZE/);
   });
 
   it('names every bad variable at once, in one line', () => {
@@ -90,3 +98,7 @@ describe('configuration', () => {
     assert.equal(loadConfig({ REDIS_URL: '' }).redis, undefined);
   });
 });
+
+function poolSize(database: DatabaseConfig): number | undefined {
+  return database.kind === 'postgres' ? database.poolSize : undefined;
+}

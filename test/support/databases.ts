@@ -60,7 +60,7 @@ export async function createPostgresDatabase(): Promise<{ config: DatabaseConfig
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   return {
-    config: { kind: 'postgres', url: url.toString() },
+    config: { kind: 'postgres', url: url.toString(), poolSize: 10 },
     url: url.toString(),
     drop: () => adminQuery(`drop database if exists ${name} with (force)`),
   };

@@ -16,9 +16,9 @@ export interface ServerProcess {
   stop(signal: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Runs `bookly <command>` as a process of its own, as `npm start` would. */
-export function runCli(args: readonly string[], env: Record<string, string>, cwd?: string): ChildProcess {
-  return spawn(process.execPath, ['--import', tsx, cli, ...args], {
+/** Runs `bookly <command>` as a process of its own, as `npm start` would; `nodeArgs` go to Node (`--cpu-prof`). */
+export function runCli(args: readonly string[], env: Record<string, string>, cwd?: string, nodeArgs: readonly string[] = []): ChildProcess {
+  return spawn(process.execPath, [...nodeArgs, '--import', tsx, cli, ...args], {
     cwd,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -26,19 +26,25 @@ export function runCli(args: readonly string[], env: Record<string, string>, cwd
 }
 
 /** Starts `bookly serve` on a free port and resolves once it listens. */
-export function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
-  return startProcess('serve', { PORT: '0', ...env }, /Server listening at (http:\/\/127\.0\.0\.1:\d+)/);
+export function startServerProcess(env: Record<string, string>, nodeArgs?: readonly string[]): Promise<ServerProcess> {
+  return startProcess('serve', { PORT: '0', ...env }, /Server listening at (http:\/\/127\.0\.0\.1:\d+)/, undefined, nodeArgs);
 }
 
 /** Starts `bookly worker` and resolves once it runs (`url` is its metrics server's, when it has one). */
-export function startWorkerProcess(env: Record<string, string>): Promise<ServerProcess> {
-  return startProcess('worker', env, /"msg":"worker running"/, /"metricsPort":(\d+)/);
+export function startWorkerProcess(env: Record<string, string>, nodeArgs?: readonly string[]): Promise<ServerProcess> {
+  return startProcess('worker', env, /"msg":"worker running"/, /"metricsPort":(\d+)/, nodeArgs);
 }
 
-async function startProcess(command: string, env: Record<string, string>, ready: RegExp, port?: RegExp): Promise<ServerProcess> {
+async function startProcess(
+  command: string,
+  env: Record<string, string>,
+  ready: RegExp,
+  port?: RegExp,
+  nodeArgs?: readonly string[],
+): Promise<ServerProcess> {
   // It says it is ready at level info, so it logs at least that much.
   const verbose = ['debug', 'trace'].includes(env.LOG_LEVEL ?? '');
-  const child = runCli([command], { ...env, LOG_LEVEL: verbose ? (env.LOG_LEVEL as string) : 'info' });
+  const child = runCli([command], { ...env, LOG_LEVEL: verbose ? (env.LOG_LEVEL as string) : 'info' }, undefined, nodeArgs);
   let output = '';
   let started = false;
   const url = await new Promise<string>((resolve, reject) => {

@@ -2,6 +2,7 @@ import { and, asc, eq, inArray, isNotNull, isNull, lt, ne, or, sql } from 'drizz
 import type { Db } from '../../db/client.js';
 import { tasks } from '../../db/schema/index.js';
 import { transaction } from '../../db/transaction.js';
+import { uuidIn } from '../../db/uuid-in.js';
 import { Coalescer } from '../../lib/coalescer.js';
 import type { Lane } from '../define.js';
 import type { Outcome } from '../execute-task.js';
@@ -43,7 +44,7 @@ export class RelayedTaskStore {
         .update(tasks)
         .set({ relayedAt: sql`now()` })
         .where(
-          inArray(
+          uuidIn(
             tasks.id,
             rows.map((row) => row.id),
           ),
@@ -57,7 +58,7 @@ export class RelayedTaskStore {
     await this.db
       .update(tasks)
       .set({ relayedAt: sql`now()` })
-      .where(and(inArray(tasks.id, [...ids]), isNull(tasks.relayedAt)));
+      .where(and(uuidIn(tasks.id, ids), isNull(tasks.relayedAt)));
   }
 
   /**
@@ -115,7 +116,7 @@ export class RelayedTaskStore {
           finishedAt: null,
           relayedAt: sql`coalesce(${tasks.relayedAt}, now())`,
         })
-        .where(and(inArray(tasks.id, ids), ne(tasks.state, 'completed')))
+        .where(and(uuidIn(tasks.id, ids), ne(tasks.state, 'completed')))
         .returning({
           id: tasks.id,
           name: tasks.name,
