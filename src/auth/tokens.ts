@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomUUID, webcrypto } from 'node:crypto';
 import { errors, jwtVerify, SignJWT } from 'jose';
 import Type from 'typebox';
 import { Compile } from 'typebox/compile';
@@ -25,30 +25,32 @@ export interface TokenSubject {
 
 /** Signs and checks the JWTs, access and refresh alike. */
 export class TokenService {
-  private readonly key: Uint8Array;
+  // Imported once: given the raw bytes, jose imports the key again for every token it checks.
+  private readonly key: Promise<webcrypto.CryptoKey>;
 
   constructor(
     secret: string,
     private readonly algorithm: string,
     private readonly ttlSeconds: { access: number; refresh: number },
   ) {
-    this.key = new TextEncoder().encode(secret);
+    const hash = `SHA-${algorithm.slice(2)}`; // HS256 → SHA-256
+    this.key = webcrypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash }, false, ['sign', 'verify']);
   }
 
-  issue(subject: TokenSubject, refresh: boolean): Promise<string> {
+  async issue(subject: TokenSubject, refresh: boolean): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
     return new SignJWT({ user: { uid: subject.uid, email: subject.email }, refresh, gen: subject.tokenGeneration })
       .setProtectedHeader({ alg: this.algorithm, typ: 'JWT' })
       .setJti(randomUUID())
       .setIssuedAt(now)
       .setExpirationTime(now + (refresh ? this.ttlSeconds.refresh : this.ttlSeconds.access))
-      .sign(this.key);
+      .sign(await this.key);
   }
 
   /** The token's claims, or `invalid_token` when it is malformed, badly signed or expired. */
   async verify(token: string): Promise<TokenClaims> {
     try {
-      const { payload } = await jwtVerify(token, this.key, { algorithms: [this.algorithm] });
+      const { payload } = await jwtVerify(token, await this.key, { algorithms: [this.algorithm] });
       if (claimsValidator.Check(payload)) return payload;
     } catch (error) {
       if (error instanceof errors.JWTExpired) {

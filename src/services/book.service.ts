@@ -1,4 +1,4 @@
-import { count, desc, eq, sql } from 'drizzle-orm';
+import { count, desc, eq, getTableColumns, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { type BookRow, books, type ReviewRow, reviews, type TagRow, users } from '../db/schema/index.js';
 import { NotFoundError } from '../errors.js';
@@ -34,29 +34,31 @@ export class BookService {
   }
 
   async list(page: PageRequest): Promise<Page<BookRow>> {
-    const [items, [total]] = await Promise.all([
-      this.prepared.page.execute({ limit: page.limit, offset: page.offset }),
-      this.prepared.total.execute(),
-    ]);
-    return { items, total: total?.n ?? 0 };
+    // The page carries the total on each row: one statement, and one round trip, where there were two.
+    const rows = await this.prepared.page.execute({ limit: page.limit, offset: page.offset });
+    if (rows.length === 0) {
+      // Past the end (or no books): no row to carry the total.
+      const [total] = await this.prepared.total.execute();
+      return { items: [], total: total?.n ?? 0 };
+    }
+    return { items: rows.map(withoutTotal), total: rows[0]?.total ?? 0 };
   }
 
   async listByUser(userUid: string, page: PageRequest): Promise<Page<BookRow>> {
-    const [items, [total]] = await Promise.all([
-      this.db
-        .select()
-        .from(books)
-        .where(eq(books.userUid, userUid))
-        .orderBy(...newestFirst)
-        .limit(page.limit)
-        .offset(page.offset),
-      this.db.select({ n: count() }).from(books).where(eq(books.userUid, userUid)),
-    ]);
+    const rows = await this.db
+      .select({ ...getTableColumns(books), total: sql<number>`(select count(*) from ${books} where ${books.userUid} = ${userUid})::int` })
+      .from(books)
+      .where(eq(books.userUid, userUid))
+      .orderBy(...newestFirst)
+      .limit(page.limit)
+      .offset(page.offset);
+    if (rows.length > 0) return { items: rows.map(withoutTotal), total: rows[0]?.total ?? 0 };
+    const [total] = await this.db.select({ n: count() }).from(books).where(eq(books.userUid, userUid));
     // Only an empty list raises the question whether the user exists at all.
     if (total?.n === 0 && !(await this.db.query.users.findFirst({ columns: { uid: true }, where: eq(users.uid, userUid) }))) {
       throw new NotFoundError('user_not_found', 'No user has this id');
     }
-    return { items, total: total?.n ?? 0 };
+    return { items: [], total: total?.n ?? 0 };
   }
 
   /** Every book of a user, newest first (for `/me`). */
@@ -108,10 +110,15 @@ export class BookService {
   }
 }
 
+/** A page's row less the total it carried. */
+function withoutTotal({ total: _, ...book }: BookRow & { total: number }): BookRow {
+  return book;
+}
+
 function prepareReads(db: Db) {
   return {
     page: db
-      .select()
+      .select({ ...getTableColumns(books), total: sql<number>`(select count(*) from ${books})::int` })
       .from(books)
       .orderBy(...newestFirst)
       .limit(sql.placeholder('limit'))
