@@ -4,6 +4,8 @@
  * the other charts. Width is CPU time; idle time is left out and reported.
  */
 
+import { clip, esc, FONT, n as round } from './svg-charts.js';
+
 /** The parts of a `.cpuprofile` this reads. */
 export interface CpuProfile {
   nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }[];
@@ -37,12 +39,8 @@ const KIND_COLOURS: Record<Kind, readonly string[]> = {
   native: ['#9a9a9a', '#b5b5b5'],
 };
 const KIND_NAMES: Record<Kind, string> = { project: 'Bookly', library: 'libraries', node: 'Node.js', native: 'V8 and native' };
-const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif";
 const ROW = 16;
 const TOP = 44;
-const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
-const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ENTITIES[c] ?? c);
-const round = (v: number) => Math.round(v * 10) / 10;
 
 export function flameGraph(profile: CpuProfile, options: FlameGraphOptions): string {
   const width = options.width ?? 1200;
@@ -136,7 +134,7 @@ function where(url: string, line: number): string {
   const library = /node_modules\/((?:@[^/]+\/)?[^/]+)\/(?:.*\/)?([^/]+)$/.exec(url);
   if (library) return `${library[1]}/${library[2]}:${line + 1}`;
   const project = /\/((?:src|bench|test)\/.*)$/.exec(url);
-  return `${project ? project[1] : url.replace(/^node:/, 'node:')}:${line + 1}`;
+  return `${project ? project[1] : url}:${line + 1}`;
 }
 
 /** A colour of the frame's kind, the same one for every frame of the same function. */
@@ -145,9 +143,4 @@ function colourOf(frame: Frame): string {
   let hash = 0;
   for (const char of frame.name) hash = (hash * 31 + char.charCodeAt(0)) | 0;
   return colours[Math.abs(hash) % colours.length] as string;
-}
-
-function clip(s: string, max: number): string {
-  if (max < 2) return '';
-  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
 }

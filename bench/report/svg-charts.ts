@@ -24,19 +24,19 @@ export interface Line {
 
 // Okabe-Ito, with its yellow last: it is the one colour that is hard to see on white.
 const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#D55E00', '#CC79A7', '#56B4E9', '#000000', '#F0E442'];
-const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif";
+export const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif";
 const MUTED = '#555';
 const GRID = '#e3e3e3';
 const PLOT_H = 240;
 
 const colour = (i: number) => PALETTE[i % PALETTE.length] as string;
 const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
-const esc = (s: string) => String(s).replace(/[&<>"']/g, (c) => ENTITIES[c] ?? c);
+export const esc = (s: string) => String(s).replace(/[&<>"']/g, (c) => ENTITIES[c] ?? c);
 // Rounded so the files stay small and diffable; non-finite becomes 0 so "NaN" can never reach an attribute.
-const n = (v: number) => (Number.isFinite(v) ? Math.round(v * 10) / 10 : 0);
+export const n = (v: number) => (Number.isFinite(v) ? Math.round(v * 10) / 10 : 0);
 // No font metrics without a browser, so widths are estimated generously (0.6 em a character).
 const textW = (s: string, size = 12) => s.length * size * 0.6;
-const clip = (s: string, max: number) => (s.length > max ? `${s.slice(0, Math.max(1, max - 1))}…` : s);
+export const clip = (s: string, max: number) => (s.length > max ? `${s.slice(0, Math.max(1, max - 1))}…` : s);
 const finite = (v: number) => (Number.isFinite(v) ? v : 0);
 const extent = (vs: readonly number[], empty: number): [number, number] =>
   vs.length ? [Math.min(...vs), Math.max(...vs)] : [empty, empty];

@@ -160,10 +160,12 @@ function readDatabase(read: EnvReader, dataDir: string, concurrency: number): Da
   if (url.startsWith('pglite://')) return { kind: 'pglite', dataDir: resolve(url.slice('pglite://'.length)) };
   // The Python Bookly's URLs name their driver (`postgresql+asyncpg://`); the server is the same.
   const match = /^postgres(?:ql)?(?:\+\w+)?:\/\/(.+)$/.exec(url);
-  // A connection for every task that may run at once in each of the two lanes, and a few for
-  // requests and bookkeeping: with fewer, a verification mail's queries wait behind a bulk send's.
-  const poolSize = read.integer('DATABASE_POOL_SIZE', 2 * concurrency + 5, 1, 10_000);
-  if (match) return { kind: 'postgres', url: `postgres://${match[1]}`, poolSize };
+  if (match) {
+    // A connection for every task that may run at once in each of the two lanes, and a few for
+    // requests and bookkeeping: with fewer, a verification mail's queries wait behind a bulk send's.
+    const poolSize = read.integer('DATABASE_POOL_SIZE', 2 * concurrency + 5, 1, 10_000);
+    return { kind: 'postgres', url: `postgres://${match[1]}`, poolSize };
+  }
   read.problem('DATABASE_URL must start with postgres://, postgresql:// or pglite://');
   return { kind: 'pglite', dataDir: null };
 }

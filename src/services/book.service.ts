@@ -34,14 +34,8 @@ export class BookService {
   }
 
   async list(page: PageRequest): Promise<Page<BookRow>> {
-    // The page carries the total on each row: one statement, and one round trip, where there were two.
     const rows = await this.prepared.page.execute({ limit: page.limit, offset: page.offset });
-    if (rows.length === 0) {
-      // Past the end (or no books): no row to carry the total.
-      const [total] = await this.prepared.total.execute();
-      return { items: [], total: total?.n ?? 0 };
-    }
-    return { items: rows.map(withoutTotal), total: rows[0]?.total ?? 0 };
+    return pageOf(rows, async () => (await this.prepared.total.execute())[0]?.n ?? 0);
   }
 
   async listByUser(userUid: string, page: PageRequest): Promise<Page<BookRow>> {
@@ -52,13 +46,15 @@ export class BookService {
       .orderBy(...newestFirst)
       .limit(page.limit)
       .offset(page.offset);
-    if (rows.length > 0) return { items: rows.map(withoutTotal), total: rows[0]?.total ?? 0 };
-    const [total] = await this.db.select({ n: count() }).from(books).where(eq(books.userUid, userUid));
+    const result = await pageOf(
+      rows,
+      async () => (await this.db.select({ n: count() }).from(books).where(eq(books.userUid, userUid)))[0]?.n ?? 0,
+    );
     // Only an empty list raises the question whether the user exists at all.
-    if (total?.n === 0 && !(await this.db.query.users.findFirst({ columns: { uid: true }, where: eq(users.uid, userUid) }))) {
+    if (result.total === 0 && !(await this.db.query.users.findFirst({ columns: { uid: true }, where: eq(users.uid, userUid) }))) {
       throw new NotFoundError('user_not_found', 'No user has this id');
     }
-    return { items: [], total: total?.n ?? 0 };
+    return result;
   }
 
   /** Every book of a user, newest first (for `/me`). */
@@ -110,9 +106,14 @@ export class BookService {
   }
 }
 
-/** A page's row less the total it carried. */
-function withoutTotal({ total: _, ...book }: BookRow & { total: number }): BookRow {
-  return book;
+/**
+ * A page whose rows each carry the total: one statement, one round trip.
+ * Past the end (or with no books) no row carries it, and it is counted alone.
+ */
+async function pageOf(rows: (BookRow & { total: number })[], countAlone: () => Promise<number>): Promise<Page<BookRow>> {
+  const [first] = rows;
+  if (!first) return { items: [], total: await countAlone() };
+  return { items: rows.map(({ total: _, ...book }) => book), total: first.total };
 }
 
 function prepareReads(db: Db) {
