@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, lt, lte, or, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, lt, lte, ne, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { type TaskRow, tasks } from '../db/schema/index.js';
 import type { QueueSnapshot } from '../observability/metrics.js';
@@ -20,7 +20,9 @@ export class TaskStore {
   /**
    * Claims up to `limit` due tasks of a lane, most urgent first: pending and
    * delayed tasks whose time has come, and running tasks whose runner
-   * stopped renewing its lease.
+   * stopped renewing its lease. Never a task `owner` holds itself: a lease of
+   * its own that lapsed (its heartbeat held up by a busy machine) means the
+   * task is still running here, and taking it again would run it twice.
    */
   async claim(lane: Lane, limit: number, owner: string): Promise<TaskRow[]> {
     const due = this.db
@@ -31,7 +33,7 @@ export class TaskStore {
           eq(tasks.lane, lane),
           or(
             and(inArray(tasks.state, ['pending', 'delayed']), lte(tasks.runAt, sql`now()`)),
-            and(eq(tasks.state, 'active'), lt(tasks.lockedUntil, sql`now()`)),
+            and(eq(tasks.state, 'active'), lt(tasks.lockedUntil, sql`now()`), ne(tasks.lockedBy, owner)),
           ),
         ),
       )

@@ -114,6 +114,18 @@ export class SmtpPeer extends EventEmitter {
     };
   }
 
+  /** Resolves when a message to `address` is held (see `hold()`); ask before it is sent. */
+  nextHeld(address: string): Promise<void> {
+    return new Promise((resolve) => {
+      const listener = (to: string[]) => {
+        if (!to.some((each) => each.toLowerCase() === address.toLowerCase())) return;
+        this.off('held', listener);
+        resolve();
+      };
+      this.on('held', listener);
+    });
+  }
+
   /** The first mail (already received or still to come) that `match` accepts. */
   waitForMail(match: (mail: ReceivedMail) => boolean, timeoutMs = 10_000): Promise<ReceivedMail> {
     const found = this.mails.find(match);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { it } from 'node:test';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { tasks } from '../../src/db/schema/index.js';
 import { adminAccount, newSignup } from '../support/accounts.js';
 import { describeEachDatabase, type SuiteContext } from '../support/suite.js';
@@ -84,6 +84,30 @@ describeEachDatabase(
       const [task] = await tasksNamed(ctx, 'mail.verify-email');
       assert.equal(task?.state, 'completed');
       assert.equal(ctx.smtp.mailsTo(body.email).length, 1);
+    });
+
+    it('does not take back a task it is still running when its own lease has lapsed', async () => {
+      const release = ctx.smtp.hold();
+      const first = newSignup();
+      await signup(first);
+      await once(ctx.smtp, 'held');
+      // What a heartbeat held up by a busy machine leaves behind: the running task's lease is past.
+      await ctx.t.deps.db.update(tasks).set({ lockedUntil: sql`now() - interval '1 second'` }).where(eq(tasks.state, 'active'));
+      const second = newSignup();
+      const secondHeld = ctx.smtp.nextHeld(second.email);
+      await signup(second); // its commit wakes the runner, which claims whatever is due
+      await secondHeld;
+      release();
+      await ctx.t.tasks?.stop(5000);
+      assert.equal(ctx.smtp.mailsTo(first.email).length, 1, 'delivered once');
+      const verifications = await tasksNamed(ctx, 'mail.verify-email');
+      assert.deepEqual(
+        verifications.map((task) => [task.state, task.attemptsMade]),
+        [
+          ['completed', 1],
+          ['completed', 1],
+        ],
+      );
     });
 
     it('hands back a task still running at the shutdown deadline; the next start runs it', async () => {
