@@ -40,7 +40,7 @@ export async function waitForTasks(
 }
 
 /** Tasks of one name by state, and the span of their completions, from the task table. */
-async function taskCounts(sql: pg.Pool, name: string): Promise<TaskCounts> {
+export async function taskCounts(sql: pg.Pool, name: string): Promise<TaskCounts> {
   const { rows } = await sql.query<{ completed: string; failed: string; span_ms: string | null }>(
     `select count(*) filter (where state = 'completed') as completed,
             count(*) filter (where state = 'failed') as failed,

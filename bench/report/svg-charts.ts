@@ -266,3 +266,57 @@ export function lineChart(
   if (all.length === 0) out.push(noData((left + right) / 2, (plotTop + plotBottom) / 2));
   return svg(width, plotBottom + 54, options.title, out);
 }
+
+export interface StackedBar {
+  label: string;
+  /** One value per part, in the order of `parts`. */
+  values: readonly number[];
+  note?: string;
+}
+
+/** Horizontal bars split into parts (where a total comes from), the total printed at the end of each. */
+export function stackedBarChart(
+  data: readonly StackedBar[],
+  options: { title: string; unit: string; parts: readonly string[]; width?: number },
+): string {
+  const { unit, parts } = options;
+  const width = options.width ?? 720;
+  const [rowH, barH] = [26, 16];
+  const out: string[] = [];
+  const labelChars = Math.floor((width * 0.35) / textW('x'));
+  const x0 = 16 + Math.max(0, ...data.map((d) => textW(clip(d.label, labelChars)))) + 10;
+  const total = (d: StackedBar) => d.values.reduce((sum, v) => sum + Math.max(0, finite(v)), 0);
+  const valueText = (d: StackedBar) => [fmt(total(d)), unit, d.note ? `(${d.note})` : ''].filter(Boolean).join(' ');
+  const valueW = Math.max(0, ...data.map((d) => textW(valueText(d)))) + 14;
+  const plotW = Math.max(width - x0 - valueW - 16, width * 0.25);
+  const max = Math.max(0, ...data.map(total));
+  const w = (v: number) => (Math.max(0, finite(v)) / (max || 1)) * plotW;
+  const top =
+    44 +
+    legend(
+      out,
+      parts.map((name) => ({ name })),
+      x0,
+      width - 16,
+    ) +
+    4;
+  const bottom = top + Math.max(1, data.length) * rowH;
+  data.forEach((d, i) => {
+    const y = top + i * rowH;
+    let x = x0;
+    d.values.forEach((v, p) => {
+      const part = parts[p] ?? '';
+      out.push(
+        `<rect class="bar" x="${n(x)}" y="${n(y + (rowH - barH) / 2)}" width="${n(w(v))}" height="${barH}" fill="${colour(p)}"><title>${esc(`${d.label}, ${part}: ${fmt(v)} ${unit}`)}</title></rect>`,
+      );
+      x += w(v);
+    });
+    out.push(
+      text(x0 - 8, y + rowH / 2, clip(d.label, labelChars), 'dy="0.35em" text-anchor="end"'),
+      text(x + 6, y + rowH / 2, valueText(d), `dy="0.35em" ${HALO}`),
+    );
+  });
+  if (data.length === 0) out.push(noData(x0 + plotW / 2, top + rowH / 2));
+  out.push(line(x0, top, x0, bottom, 'stroke="#888"'));
+  return svg(width, bottom + 16, options.title, out);
+}

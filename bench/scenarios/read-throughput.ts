@@ -1,11 +1,12 @@
 import autocannon from 'autocannon';
 import { benchAccount } from '../lib/accounts.js';
 import { rssMiB, startChild } from '../lib/child.js';
+import { cpuPerUnit, meterCpu, processes, processesNamed } from '../lib/cpu-meter.js';
 import { postJson } from '../lib/load.js';
 import { compare, emptyResult, type Scenario } from '../lib/scenario.js';
 import { startStack } from '../lib/stack.js';
 import { round } from '../lib/stats.js';
-import { groupedBarChart } from '../report/svg-charts.js';
+import { groupedBarChart, stackedBarChart } from '../report/svg-charts.js';
 
 const sizes = { smoke: { seconds: 1 }, quick: { seconds: 5 }, full: { seconds: 15 } };
 const connections = 50;
@@ -14,7 +15,17 @@ interface Measured {
   requestsPerSecond: number;
   latencyP99Ms: number;
   non2xx: number;
+  /** CPU time per request of each part of the machine, ms, and how busy the machine was. */
+  cpu: { parts: Record<string, number>; busyShare: number };
 }
+
+/** Where a request's CPU time is spent: the server measured, its database, the load generator (this process). */
+const cpuParts = ['server', 'PostgreSQL', 'load generator', 'other'] as const;
+const meterGroups = (serverPid: number | undefined) => ({
+  server: processes(serverPid),
+  PostgreSQL: processesNamed('postgres'),
+  'load generator': processes(process.pid),
+});
 
 /**
  * Authenticated reads at 50 connections, on each database, beside a bare
@@ -61,7 +72,12 @@ export const readThroughput: Scenario = {
           ['GET /books/{id}', `/api/v1/books/${bookId}`],
         ] as const) {
           progress.update(`${database}: ${endpoint} for ${seconds} s`);
-          (rps[database] as Record<string, Measured>)[endpoint] = await cannon(`${stack.url}${path}`, headers, seconds);
+          (rps[database] as Record<string, Measured>)[endpoint] = await cannon(
+            `${stack.url}${path}`,
+            headers,
+            seconds,
+            stack.api.child.pid,
+          );
         }
         apiRssMiB[database] = rssMiB(stack.api.child.pid);
       } finally {
@@ -76,21 +92,20 @@ export const readThroughput: Scenario = {
     ] as const) {
       const bare = await startChild('bare-fastify.ts', { BODY: body as string }, /listening (http:\/\/\S+)/);
       try {
-        rps.bare[endpoint] = await cannon(`${bare.ready}/`, {}, seconds);
+        rps.bare[endpoint] = await cannon(`${bare.ready}/`, {}, seconds, bare.child.pid);
       } finally {
         await bare.stop();
       }
     }
     const endpoints = ['GET /books', 'GET /books/{id}'] as const;
     const at = (where: string, endpoint: string) => rps[where]?.[endpoint] as Measured;
+    const label = (where: string) => (where === 'bare' ? 'bare Fastify' : `Bookly on ${where === 'postgres' ? 'PostgreSQL' : 'PGlite'}`);
     result.figures = { connections, seconds, results: rps, apiRssMiB };
     result.table.push('| server | endpoint | requests/s | p99 ms | non-2xx |', '|---|---|---|---|---|');
     for (const where of ['postgres', 'pglite', 'bare']) {
       for (const endpoint of endpoints) {
         const m = at(where, endpoint);
-        result.table.push(
-          `| ${where === 'bare' ? 'bare Fastify' : `Bookly on ${where}`} | ${endpoint} | ${round(m.requestsPerSecond, 0)} | ${m.latencyP99Ms} | ${m.non2xx} |`,
-        );
+        result.table.push(`| ${label(where)} | ${endpoint} | ${round(m.requestsPerSecond, 0)} | ${m.latencyP99Ms} | ${m.non2xx} |`);
       }
     }
     for (const endpoint of endpoints) {
@@ -113,6 +128,23 @@ export const readThroughput: Scenario = {
         ),
       );
     }
+    const ms = (v: number | undefined) => round(v ?? 0, 3);
+    result.table.push(
+      '',
+      `CPU time per request, ms, by process (from /proc: the whole machine's time over the requests answered; "other" is the kernel's own work and every other process):`,
+      '',
+      `| server | endpoint | ${cpuParts.join(' | ')} | total | machine busy |`,
+      `|---|---|${cpuParts.map(() => '---|').join('')}---|---|`,
+    );
+    for (const where of ['postgres', 'pglite', 'bare']) {
+      for (const endpoint of endpoints) {
+        const { parts, busyShare } = at(where, endpoint).cpu;
+        const total = cpuParts.reduce((sum, part) => sum + (parts[part] ?? 0), 0);
+        result.table.push(
+          `| ${label(where)} | ${endpoint} | ${cpuParts.map((part) => ms(parts[part])).join(' | ')} | ${ms(total)} | ${round(busyShare * 100, 0)}% |`,
+        );
+      }
+    }
     result.table.push(
       '',
       `API resident memory at the end: ${Object.entries(apiRssMiB)
@@ -124,17 +156,40 @@ export const readThroughput: Scenario = {
       caption: `Requests per second at ${connections} connections (autocannon, ${seconds} s each)`,
       svg: groupedBarChart(
         ['postgres', 'pglite', 'bare'].map((where) => ({
-          name: where === 'bare' ? 'bare Fastify' : `Bookly on ${where === 'postgres' ? 'PostgreSQL' : 'PGlite'}`,
+          name: label(where),
           values: endpoints.map((endpoint) => at(where, endpoint).requestsPerSecond),
         })),
         { title: 'Authenticated reads', unit: 'req/s', categories: [...endpoints] },
+      ),
+    });
+    result.charts.push({
+      name: 'read-cpu',
+      caption: 'CPU time per request, by process: the two cores are shared by the load generator, the server and PostgreSQL',
+      svg: stackedBarChart(
+        ['postgres', 'bare'].flatMap((where) =>
+          endpoints.map((endpoint) => {
+            const { parts, busyShare } = at(where, endpoint).cpu;
+            return {
+              label: `${label(where)}, ${endpoint}`,
+              values: cpuParts.map((part) => parts[part] ?? 0),
+              note: `machine ${round(busyShare * 100, 0)}% busy`,
+            };
+          }),
+        ),
+        { title: 'CPU per request', unit: 'ms', parts: cpuParts },
       ),
     });
     return result;
   },
 };
 
-async function cannon(url: string, headers: Record<string, string>, seconds: number): Promise<Measured> {
+async function cannon(url: string, headers: Record<string, string>, seconds: number, serverPid: number | undefined): Promise<Measured> {
+  const meter = meterCpu(meterGroups(serverPid));
   const run = await autocannon({ url, connections, duration: seconds, headers });
-  return { requestsPerSecond: run.requests.average, latencyP99Ms: run.latency.p99, non2xx: run.non2xx + run.errors };
+  return {
+    requestsPerSecond: run.requests.average,
+    latencyP99Ms: run.latency.p99,
+    non2xx: run.non2xx + run.errors,
+    cpu: cpuPerUnit(meter.stop(), run.requests.total),
+  };
 }

@@ -5,18 +5,34 @@ import type { SmtpPeer } from '../../test/support/smtp-peer.js';
 import { smtpLogin } from '../../test/support/test-app.js';
 import { benchAccount } from '../lib/accounts.js';
 import { startChild } from '../lib/child.js';
+import { cpuPerUnit, meterCpu, processes, processesNamed } from '../lib/cpu-meter.js';
 import { postJson } from '../lib/load.js';
 import { enqueueNoops } from '../lib/noops.js';
 import { compare, emptyResult, type Scenario } from '../lib/scenario.js';
 import { type Mode, startStack } from '../lib/stack.js';
 import { round } from '../lib/stats.js';
-import { waitFor, waitForTasks } from '../lib/wait.js';
-import { barChart } from '../report/svg-charts.js';
+import { taskCounts, waitFor, waitForTasks } from '../lib/wait.js';
+import { barChart, stackedBarChart } from '../report/svg-charts.js';
 
 const sizes = { smoke: { mails: 20, noops: 50 }, quick: { mails: 2000, noops: 2000 }, full: { mails: 10_000, noops: 10_000 } };
 /** Bookly's own settings, so that the baselines get the same means. */
 const smtpConnections = 5;
 const workerConcurrency = 10;
+
+interface Measured {
+  perSecond: number;
+  /** CPU time per mail or task of each part of the machine, ms, and how busy the machine was. */
+  cpu: { parts: Record<string, number>; busyShare: number };
+}
+
+/** Where a task's CPU time goes. The bench process is the SMTP server, and nodemailer itself in its baseline. */
+const cpuParts = ['Bookly or bare worker', 'PostgreSQL', 'Redis', 'bench process', 'other'] as const;
+const meterGroups = (...pids: (number | undefined)[]) => ({
+  'Bookly or bare worker': processes(...pids),
+  PostgreSQL: processesNamed('postgres'),
+  Redis: processesNamed('redis-server'),
+  'bench process': processes(process.pid),
+});
 
 /**
  * Mails per second from queued mail tasks, beside nodemailer sending straight
@@ -32,7 +48,7 @@ export const taskThroughput: Scenario = {
 
     progress.update(`nodemailer alone: ${mails} mails`);
     const raw = await rawNodemailer(smtp, mails);
-    const bookly: Record<string, number> = {};
+    const bookly: Record<string, Measured> = {};
     for (const [label, mode, workers] of [
       ['in-process (API)', 'in-process', 0],
       ['BullMQ, 1 worker', 'bullmq', 1],
@@ -47,47 +63,73 @@ export const taskThroughput: Scenario = {
     progress.update(`Bookly worker: ${noops} no-op tasks`);
     const booklyNoops = await booklyNoop(smtp, noops, (what) => progress.update(`Bookly worker: ${what}`));
 
+    const mailRuns: [string, Measured][] = [
+      [`nodemailer alone, pool of ${smtpConnections}`, raw],
+      ...Object.entries(bookly).map(([label, measured]): [string, Measured] => [`Bookly mail, ${label}`, measured]),
+    ];
+    const noopRuns: [string, Measured][] = [
+      ['bare BullMQ worker, no-op jobs', bareNoops],
+      ['Bookly worker, no-op tasks', booklyNoops],
+    ];
     result.figures = {
       mails,
       noops,
-      mailsPerSecond: { nodemailer: raw, ...bookly },
-      noopsPerSecond: { bareBullmq: bareNoops, bookly: booklyNoops },
+      mailRuns: Object.fromEntries(mailRuns),
+      noopRuns: Object.fromEntries(noopRuns),
     };
-    result.table.push('| what | per second |', '|---|---|', `| nodemailer alone, pool of ${smtpConnections} | ${round(raw, 0)} |`);
-    for (const [label, rate] of Object.entries(bookly)) result.table.push(`| Bookly mail, ${label} | ${round(rate, 0)} |`);
+    const ms = (v: number | undefined) => round(v ?? 0, 3);
     result.table.push(
-      `| bare BullMQ worker, no-op jobs | ${round(bareNoops, 0)} |`,
-      `| Bookly worker, no-op tasks | ${round(booklyNoops, 0)} |`,
+      `| what | per second | CPU ms each: ${cpuParts.join(' | ')} | machine busy |`,
+      `|---|---|${cpuParts.map(() => '---|').join('')}---|`,
     );
+    for (const [label, { perSecond, cpu }] of [...mailRuns, ...noopRuns]) {
+      result.table.push(
+        `| ${label} | ${round(perSecond, 0)} | ${cpuParts.map((part) => ms(cpu.parts[part])).join(' | ')} | ${round(cpu.busyShare * 100, 0)}% |`,
+      );
+    }
+    const oneWorker = bookly['BullMQ, 1 worker'] as Measured;
     result.comparisons.push(
-      compare('mail, 1 BullMQ worker / nodemailer alone', bookly['BullMQ, 1 worker'] as number, raw, 'mails/s', {
+      compare('mail, 1 BullMQ worker / nodemailer alone', oneWorker.perSecond, raw.perSecond, 'mails/s', { ratio: 0.8, better: 'above' }),
+      compare('mail, 2 BullMQ workers / nodemailer alone', (bookly['BullMQ, 2 workers'] as Measured).perSecond, raw.perSecond, 'mails/s'),
+      compare('mail, in-process / nodemailer alone', (bookly['in-process (API)'] as Measured).perSecond, raw.perSecond, 'mails/s'),
+      compare('no-op tasks, Bookly worker / bare BullMQ worker', booklyNoops.perSecond, bareNoops.perSecond, 'tasks/s', {
         ratio: 0.8,
         better: 'above',
       }),
-      compare('mail, 2 BullMQ workers / nodemailer alone', bookly['BullMQ, 2 workers'] as number, raw, 'mails/s'),
-      compare('mail, in-process / nodemailer alone', bookly['in-process (API)'] as number, raw, 'mails/s'),
-      compare('no-op tasks, Bookly worker / bare BullMQ worker', booklyNoops, bareNoops, 'tasks/s', { ratio: 0.8, better: 'above' }),
     );
+    const cpuBars = (runs: [string, Measured][]) =>
+      runs.map(([label, { cpu }]) => ({
+        label,
+        values: cpuParts.map((part) => cpu.parts[part] ?? 0),
+        note: `machine ${round(cpu.busyShare * 100, 0)}% busy`,
+      }));
     result.charts.push(
       {
         name: 'mail-throughput',
         caption: `Mails per second into the SMTP server (${mails} mails)`,
-        svg: barChart([{ label: 'nodemailer alone', value: raw }, ...Object.entries(bookly).map(([label, value]) => ({ label, value }))], {
-          title: 'Mail throughput',
-          unit: 'mails/s',
-          target: { value: raw * 0.8, label: '0.8 × nodemailer' },
-        }),
+        svg: barChart(
+          mailRuns.map(([label, { perSecond }]) => ({ label, value: perSecond })),
+          { title: 'Mail throughput', unit: 'mails/s', target: { value: raw.perSecond * 0.8, label: '0.8 × nodemailer' } },
+        ),
+      },
+      {
+        name: 'mail-cpu',
+        caption:
+          'CPU time per mail, by process, over the whole send (the bench process is the SMTP server, and in the first row nodemailer too)',
+        svg: stackedBarChart(cpuBars(mailRuns), { title: 'CPU per mail', unit: 'ms', parts: cpuParts }),
       },
       {
         name: 'noop-throughput',
         caption: `No-op tasks per second, ${workerConcurrency} at a time (${noops} tasks)`,
         svg: barChart(
-          [
-            { label: 'bare BullMQ worker', value: bareNoops },
-            { label: 'Bookly worker', value: booklyNoops },
-          ],
-          { title: 'Task machinery throughput', unit: 'tasks/s', target: { value: bareNoops * 0.8, label: '0.8 × bare' } },
+          noopRuns.map(([label, { perSecond }]) => ({ label, value: perSecond })),
+          { title: 'Task machinery throughput', unit: 'tasks/s', target: { value: bareNoops.perSecond * 0.8, label: '0.8 × bare' } },
         ),
+      },
+      {
+        name: 'noop-cpu',
+        caption: 'CPU time per no-op task, by process, from the worker being ready to the last task done',
+        svg: stackedBarChart(cpuBars(noopRuns), { title: 'CPU per no-op task', unit: 'ms', parts: cpuParts }),
       },
     );
     result.notes.push(
@@ -107,7 +149,7 @@ function acceptedSpan(smtp: SmtpPeer, addresses: readonly string[]): { first: nu
   return { first: Math.min(...times), last: Math.max(...times) };
 }
 
-async function rawNodemailer(smtp: SmtpPeer, count: number): Promise<number> {
+async function rawNodemailer(smtp: SmtpPeer, count: number): Promise<Measured> {
   const transport = nodemailer.createTransport({
     pool: true,
     maxConnections: smtpConnections,
@@ -120,6 +162,7 @@ async function rawNodemailer(smtp: SmtpPeer, count: number): Promise<number> {
   });
   const tag = `raw-${Date.now()}`;
   const addresses = Array.from({ length: count }, (_, i) => `${tag}-${i}@example.com`);
+  const meter = meterCpu(meterGroups());
   try {
     await Promise.all(
       addresses.map((to) => transport.sendMail({ from: 'noreply@bookly.test', to, subject: 'News', html: '<p>Hello</p>', text: 'Hello' })),
@@ -127,16 +170,24 @@ async function rawNodemailer(smtp: SmtpPeer, count: number): Promise<number> {
   } finally {
     transport.close();
   }
+  const cpu = cpuPerUnit(meter.stop(), count);
   const { first, last } = acceptedSpan(smtp, addresses);
-  return rate(count, first, last);
+  return { perSecond: rate(count, first, last), cpu };
 }
 
-async function booklyMail(smtp: SmtpPeer, mode: Mode, workers: number, count: number, onProgress: (done: number) => void): Promise<number> {
+async function booklyMail(
+  smtp: SmtpPeer,
+  mode: Mode,
+  workers: number,
+  count: number,
+  onProgress: (done: number) => void,
+): Promise<Measured> {
   const stack = await startStack({ mode, database: 'postgres', smtp, workers });
   try {
     const { token } = await benchAccount(stack, smtp, true);
     const tag = `${mode}-${workers}-${Date.now()}`;
     const addresses = Array.from({ length: count }, (_, i) => `${tag}-${i}@example.com`);
+    const meter = meterCpu(meterGroups(stack.api.child.pid, ...stack.workers.map((worker) => worker.child.pid)));
     for (let start = 0; start < count; start += 1000) {
       const status = await postJson(
         `${stack.url}/api/v1/auth/send_mail`,
@@ -155,14 +206,15 @@ async function booklyMail(smtp: SmtpPeer, mode: Mode, workers: number, count: nu
       600_000,
       250,
     );
+    const cpu = cpuPerUnit(meter.stop(), count);
     const { first, last } = acceptedSpan(smtp, addresses);
-    return rate(count, first, last);
+    return { perSecond: rate(count, first, last), cpu };
   } finally {
     await stack.stop();
   }
 }
 
-async function bareBullmq(count: number): Promise<number> {
+async function bareBullmq(count: number): Promise<Measured> {
   const prefix = testPrefix();
   const queue = new Queue('noop', { connection: { host: '127.0.0.1', port: 6379 }, prefix });
   try {
@@ -178,9 +230,11 @@ async function bareBullmq(count: number): Promise<number> {
       /(ready)/,
     );
     try {
+      const meter = meterCpu(meterGroups(worker.child.pid));
       const [, json] = await worker.next(/done (\{.*\})/);
+      const cpu = cpuPerUnit(meter.stop(), count);
       const { first, last } = JSON.parse(json as string) as { first: number; last: number };
-      return rate(count, first, last);
+      return { perSecond: rate(count, first, last), cpu };
     } finally {
       await worker.stop();
     }
@@ -191,7 +245,7 @@ async function bareBullmq(count: number): Promise<number> {
 }
 
 /** Queues the no-op tasks first, then starts one worker, so that it has a full queue from its first moment. */
-async function booklyNoop(smtp: SmtpPeer, count: number, onProgress: (what: string) => void): Promise<number> {
+async function booklyNoop(smtp: SmtpPeer, count: number, onProgress: (what: string) => void): Promise<Measured> {
   const stack = await startStack({
     mode: 'bullmq',
     database: 'postgres',
@@ -201,10 +255,14 @@ async function booklyNoop(smtp: SmtpPeer, count: number, onProgress: (what: stri
   });
   try {
     await enqueueNoops(stack.env, count, (done) => onProgress(`${done}/${count} queued`));
-    await stack.addWorker();
+    const worker = await stack.addWorker();
     const sql = stack.sql as NonNullable<typeof stack.sql>;
+    // The worker starts on the queue as soon as it is ready: only what it runs from here on is metered.
+    const meter = meterCpu(meterGroups(worker.child.pid));
+    const before = await taskCounts(sql, 'system.noop');
     const counts = await waitForTasks(sql, 'system.noop', count, ({ completed }) => onProgress(`${completed}/${count} done`));
-    return (count - 1) / (counts.spanMs / 1000);
+    const cpu = cpuPerUnit(meter.stop(), counts.completed - before.completed);
+    return { perSecond: (count - 1) / (counts.spanMs / 1000), cpu };
   } finally {
     await stack.stop();
   }

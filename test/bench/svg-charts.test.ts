@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type CpuProfile, flameGraph } from '../../bench/report/flame-graph.js';
-import { barChart, groupedBarChart, lineChart } from '../../bench/report/svg-charts.js';
+import { barChart, groupedBarChart, lineChart, stackedBarChart } from '../../bench/report/svg-charts.js';
 
 /**
  * No XML parser ships with Node, so this checks what a browser would choke
@@ -163,6 +163,38 @@ describe('lineChart', () => {
     ]) {
       assertWellFormed(svg);
     }
+  });
+});
+
+describe('stackedBarChart', () => {
+  const parts = ['API', 'PostgreSQL', 'other <kernel>'];
+  const svg = stackedBarChart(
+    [
+      { label: 'Bookly & PostgreSQL', values: [1, 2, 0.5], note: '95% busy' },
+      { label: 'bare', values: [0.5, 0, 0.25] },
+    ],
+    { title: 'CPU per request', unit: 'ms', parts },
+  );
+
+  it('is well-formed, with a legend entry per part and a segment per part and row', () => {
+    assertWellFormed(svg);
+    assert.equal(barWidths(svg).length, 6);
+    for (const part of ['API', 'PostgreSQL', 'other &lt;kernel&gt;']) assert.ok(svg.includes(`>${part}</text>`), part);
+  });
+
+  it('draws each segment in proportion and prints the total with the unit and note', () => {
+    const [api, pg, other, bareApi, barePg] = barWidths(svg) as number[];
+    assert.ok(Math.abs((pg as number) - 2 * (api as number)) < 0.2);
+    assert.ok(Math.abs((api as number) - 2 * (other as number)) < 0.2);
+    assert.ok(Math.abs((bareApi as number) - (api as number) / 2) < 0.2);
+    assert.equal(barePg, 0);
+    assert.ok(texts(svg).includes('3.5 ms (95% busy)'));
+    assert.ok(texts(svg).includes('0.75 ms'));
+  });
+
+  it('copes with no rows and non-finite values', () => {
+    assertWellFormed(stackedBarChart([], { title: 'Empty', unit: 'ms', parts }));
+    assertWellFormed(stackedBarChart([{ label: 'x', values: [Number.NaN, 1] }], { title: 'Not finite', unit: 'ms', parts }));
   });
 });
 

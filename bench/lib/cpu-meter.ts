@@ -1,0 +1,98 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
+/**
+ * Where the machine's CPU time goes while a load runs: the CPU time of each
+ * group of processes, and of the whole machine, read from Linux's /proc
+ * before and after. On two cores shared by the load, the server, PostgreSQL
+ * and Redis, a ratio of throughputs says little without it.
+ */
+
+/** Finds a group's processes; asked at the start and at the end, since PostgreSQL's backends come and go. */
+export type Pids = () => readonly number[];
+
+export interface CpuReading {
+  elapsedMs: number;
+  /** CPU time (user and system) each group spent, ms. A process that exited in between is not counted. */
+  byGroup: Record<string, number>;
+  /** CPU time the whole machine spent: every process and the kernel's own work. */
+  machineMs: number;
+  /** What the machine could have spent: elapsed time × cores. */
+  capacityMs: number;
+}
+
+// Linux reports process times in USER_HZ ticks, which the kernel ABI fixes at 100 a second.
+const MS_PER_TICK = 10;
+
+export function meterCpu(groups: Record<string, Pids>): { stop(): CpuReading } {
+  const startedAt = performance.now();
+  const machineBefore = machineTicks();
+  const before = new Map<number, number>();
+  for (const pids of Object.values(groups)) for (const pid of pids()) before.set(pid, processTicks(pid) ?? 0);
+  return {
+    stop() {
+      const byGroup: Record<string, number> = {};
+      for (const [group, pids] of Object.entries(groups)) {
+        let ticks = 0;
+        for (const pid of new Set(pids())) ticks += Math.max(0, (processTicks(pid) ?? 0) - (before.get(pid) ?? 0));
+        byGroup[group] = ticks * MS_PER_TICK;
+      }
+      const machineAfter = machineTicks();
+      return {
+        elapsedMs: performance.now() - startedAt,
+        byGroup,
+        machineMs: (machineAfter.busy - machineBefore.busy) * MS_PER_TICK,
+        capacityMs: (machineAfter.total - machineBefore.total) * MS_PER_TICK,
+      };
+    },
+  };
+}
+
+/** The processes whose command name (`/proc/PID/comm`) is `name`: "postgres", "redis-server". */
+export function processesNamed(name: string): Pids {
+  return () =>
+    readdirSync('/proc')
+      .filter((entry) => /^\d+$/.test(entry))
+      .map(Number)
+      .filter((pid) => readOrUndefined(`/proc/${pid}/comm`)?.trim() === name);
+}
+
+/** Fixed processes, such as a child the benchmark started; those without a pid are left out. */
+export function processes(...pids: (number | undefined)[]): Pids {
+  return () => pids.filter((pid): pid is number => pid !== undefined);
+}
+
+function processTicks(pid: number): number | undefined {
+  const stat = readOrUndefined(`/proc/${pid}/stat`);
+  if (stat === undefined) return undefined;
+  // The command name (field 2) may hold spaces and parentheses: count fields from the last ")".
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]); // utime and stime, fields 14 and 15
+}
+
+function machineTicks(): { busy: number; total: number } {
+  const [, ...values] = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/);
+  // user nice system idle iowait irq softirq steal; guest time is already inside user.
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = values.slice(0, 8).map(Number) as number[];
+  const busy = (user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0);
+  return { busy, total: busy + (idle ?? 0) + (iowait ?? 0) };
+}
+
+function readOrUndefined(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined; // the process has exited
+  }
+}
+
+/** Per-unit CPU time of each group, with what the groups do not account for as "other". */
+export function cpuPerUnit(reading: CpuReading, units: number): { parts: Record<string, number>; busyShare: number } {
+  const parts: Record<string, number> = {};
+  let named = 0;
+  for (const [group, ms] of Object.entries(reading.byGroup)) {
+    parts[group] = ms / units;
+    named += ms;
+  }
+  parts.other = Math.max(0, reading.machineMs - named) / units;
+  return { parts, busyShare: reading.machineMs / reading.capacityMs };
+}
