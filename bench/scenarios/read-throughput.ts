@@ -164,13 +164,13 @@ export const readThroughput: Scenario = {
     });
     result.charts.push({
       name: 'read-cpu',
-      caption: 'CPU time per request, by process: the two cores are shared by the load generator, the server and PostgreSQL',
+      caption: 'CPU time per request on PostgreSQL, by process: the two cores are shared by the load generator, the server and PostgreSQL',
       svg: stackedBarChart(
         ['postgres', 'bare'].flatMap((where) =>
           endpoints.map((endpoint) => {
             const { parts, busyShare } = at(where, endpoint).cpu;
             return {
-              label: `${label(where)}, ${endpoint}`,
+              label: `${where === 'bare' ? 'bare Fastify' : 'Bookly'}, ${endpoint}`,
               values: cpuParts.map((part) => parts[part] ?? 0),
               note: `machine ${round(busyShare * 100, 0)}% busy`,
             };
