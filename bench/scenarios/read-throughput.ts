@@ -162,6 +162,11 @@ export const readThroughput: Scenario = {
         { title: 'Authenticated reads', unit: 'req/s', categories: [...endpoints] },
       ),
     });
+    const one = at('postgres', 'GET /books/{id}');
+    const cores = (part: string) => round(((one.cpu.parts[part] ?? 0) * one.requestsPerSecond) / 1000, 2);
+    result.notes.push(
+      `What bounds the reads: at ${round(one.requestsPerSecond, 0)} req/s on GET /books/{id} the API process used ${cores('server')} of a core (one JavaScript thread) and PostgreSQL ${cores('PostgreSQL')}, for three statements a request (revocation, user, data); the bare server spent ${ms(at('bare', 'GET /books/{id}').cpu.parts.server)} ms of CPU a request against Bookly's ${ms(one.cpu.parts.server)}. The README's Performance section says what remains and why.`,
+    );
     result.charts.push({
       name: 'read-cpu',
       caption: 'CPU time per request on PostgreSQL, by process: the two cores are shared by the load generator, the server and PostgreSQL',

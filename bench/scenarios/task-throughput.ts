@@ -132,7 +132,10 @@ export const taskThroughput: Scenario = {
         svg: stackedBarChart(cpuBars(noopRuns), { title: 'CPU per no-op task', unit: 'ms', parts: cpuParts }),
       },
     );
+    const part = (measured: Measured, name: string) => ms(measured.cpu.parts[name]);
+    const total = (measured: Measured) => ms(cpuParts.reduce((sum, name) => sum + (measured.cpu.parts[name] ?? 0), 0));
     result.notes.push(
+      `What bounds the tasks: a mail through one Bookly worker cost the machine ${total(oneWorker)} ms of CPU (worker ${part(oneWorker, 'Bookly or bare worker')}, PostgreSQL ${part(oneWorker, 'PostgreSQL')}, Redis ${part(oneWorker, 'Redis')}), against ${total(raw)} ms for nodemailer and the SMTP server alone; a no-op task ${total(booklyNoops)} ms (PostgreSQL ${part(booklyNoops, 'PostgreSQL')}) against ${total(bareNoops)} ms for a bare BullMQ job, with the machine ${round(booklyNoops.cpu.busyShare * 100, 0)}% busy. The README's Performance section says what remains and why.`,
       'A Bookly task writes its start and its end to the task table (the record that status queries and retries read); the bare worker keeps nothing but BullMQ’s own job hash.',
     );
     return result;
