@@ -85,14 +85,22 @@ function readOrUndefined(path: string): string | undefined {
   }
 }
 
-/** Per-unit CPU time of each group, with what the groups do not account for as "other". */
-export function cpuPerUnit(reading: CpuReading, units: number): { parts: Record<string, number>; busyShare: number } {
+/** CPU time per request or task: each group's, what the groups do not account for as "other", and their sum. */
+export interface CpuPerUnit {
+  parts: Record<string, number>;
+  totalMs: number;
+  /** The machine's busy time over its capacity. */
+  busyShare: number;
+}
+
+export function cpuPerUnit(reading: CpuReading, units: number): CpuPerUnit {
   const parts: Record<string, number> = {};
   let named = 0;
   for (const [group, ms] of Object.entries(reading.byGroup)) {
     parts[group] = ms / units;
     named += ms;
   }
-  parts.other = Math.max(0, reading.machineMs - named) / units;
-  return { parts, busyShare: reading.machineMs / reading.capacityMs };
+  const other = Math.max(0, reading.machineMs - named);
+  parts.other = other / units;
+  return { parts, totalMs: (named + other) / units, busyShare: reading.machineMs / reading.capacityMs };
 }

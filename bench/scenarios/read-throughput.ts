@@ -1,7 +1,7 @@
 import autocannon from 'autocannon';
 import { benchAccount } from '../lib/accounts.js';
 import { rssMiB, startChild } from '../lib/child.js';
-import { cpuPerUnit, meterCpu, processes, processesNamed } from '../lib/cpu-meter.js';
+import { type CpuPerUnit, cpuPerUnit, meterCpu, processes, processesNamed } from '../lib/cpu-meter.js';
 import { postJson } from '../lib/load.js';
 import { compare, emptyResult, type Scenario } from '../lib/scenario.js';
 import { startStack } from '../lib/stack.js';
@@ -15,8 +15,7 @@ interface Measured {
   requestsPerSecond: number;
   latencyP99Ms: number;
   non2xx: number;
-  /** CPU time per request of each part of the machine, ms, and how busy the machine was. */
-  cpu: { parts: Record<string, number>; busyShare: number };
+  cpu: CpuPerUnit;
 }
 
 /** Where a request's CPU time is spent: the server measured, its database, the load generator (this process). */
@@ -138,10 +137,9 @@ export const readThroughput: Scenario = {
     );
     for (const where of ['postgres', 'pglite', 'bare']) {
       for (const endpoint of endpoints) {
-        const { parts, busyShare } = at(where, endpoint).cpu;
-        const total = cpuParts.reduce((sum, part) => sum + (parts[part] ?? 0), 0);
+        const { parts, totalMs, busyShare } = at(where, endpoint).cpu;
         result.table.push(
-          `| ${label(where)} | ${endpoint} | ${cpuParts.map((part) => ms(parts[part])).join(' | ')} | ${ms(total)} | ${round(busyShare * 100, 0)}% |`,
+          `| ${label(where)} | ${endpoint} | ${cpuParts.map((part) => ms(parts[part])).join(' | ')} | ${ms(totalMs)} | ${round(busyShare * 100, 0)}% |`,
         );
       }
     }

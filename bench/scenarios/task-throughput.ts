@@ -5,7 +5,7 @@ import type { SmtpPeer } from '../../test/support/smtp-peer.js';
 import { smtpLogin } from '../../test/support/test-app.js';
 import { benchAccount } from '../lib/accounts.js';
 import { startChild } from '../lib/child.js';
-import { cpuPerUnit, meterCpu, processes, processesNamed } from '../lib/cpu-meter.js';
+import { type CpuPerUnit, cpuPerUnit, meterCpu, processes, processesNamed } from '../lib/cpu-meter.js';
 import { postJson } from '../lib/load.js';
 import { enqueueNoops } from '../lib/noops.js';
 import { compare, emptyResult, type Scenario } from '../lib/scenario.js';
@@ -21,8 +21,7 @@ const workerConcurrency = 10;
 
 interface Measured {
   perSecond: number;
-  /** CPU time per mail or task of each part of the machine, ms, and how busy the machine was. */
-  cpu: { parts: Record<string, number>; busyShare: number };
+  cpu: CpuPerUnit;
 }
 
 /** Where a task's CPU time goes. The bench process is the SMTP server, and nodemailer itself in its baseline. */
@@ -133,7 +132,7 @@ export const taskThroughput: Scenario = {
       },
     );
     const part = (measured: Measured, name: string) => ms(measured.cpu.parts[name]);
-    const total = (measured: Measured) => ms(cpuParts.reduce((sum, name) => sum + (measured.cpu.parts[name] ?? 0), 0));
+    const total = (measured: Measured) => ms(measured.cpu.totalMs);
     result.notes.push(
       `What bounds the tasks: a mail through one Bookly worker cost the machine ${total(oneWorker)} ms of CPU (worker ${part(oneWorker, 'Bookly or bare worker')}, PostgreSQL ${part(oneWorker, 'PostgreSQL')}, Redis ${part(oneWorker, 'Redis')}), against ${total(raw)} ms for nodemailer and the SMTP server alone; a no-op task ${total(booklyNoops)} ms (PostgreSQL ${part(booklyNoops, 'PostgreSQL')}) against ${total(bareNoops)} ms for a bare BullMQ job, with the machine ${round(booklyNoops.cpu.busyShare * 100, 0)}% busy. The README's Performance section says what remains and why.`,
       'A Bookly task writes its start and its end to the task table (the record that status queries and retries read); the bare worker keeps nothing but BullMQ’s own job hash.',

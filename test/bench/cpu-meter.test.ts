@@ -55,9 +55,10 @@ describe('CPU meter', () => {
     assert.ok(reading.machineMs >= (reading.byGroup.busy as number) - 20, 'the machine spent at least what one of its processes did');
     assert.ok(reading.capacityMs >= reading.machineMs);
 
-    const { parts, busyShare } = cpuPerUnit(reading, 4);
+    const { parts, totalMs, busyShare } = cpuPerUnit(reading, 4);
     assert.equal(parts.busy, (reading.byGroup.busy as number) / 4);
     assert.ok((parts.other as number) >= 0);
+    assert.ok(Math.abs(totalMs - Object.values(parts).reduce((sum, ms) => sum + ms, 0)) < 1e-9, 'the total is the sum of the parts');
     assert.ok(busyShare > 0 && busyShare <= 1);
   });
 
