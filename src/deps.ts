@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { resolveJwtSecret } from './auth/jwt-secret.js';
 import { LinkTokens } from './auth/link-tokens.js';
-import { DbRevocationStore, RedisRevocationStore, type RevocationStore } from './auth/revocations.js';
+import { DbRevocationStore, type RevocationStore } from './auth/revocations.js';
 import { TokenService } from './auth/tokens.js';
 import type { Config } from './config/load-config.js';
 import { type Database, type Db, openDatabase } from './db/client.js';
@@ -86,7 +86,8 @@ export async function createDeps(config: Config, options: CreateDepsOptions): Pr
     access: config.jwt.accessTtlSeconds,
     refresh: config.jwt.refreshTtlSeconds,
   });
-  const revocations = redis ? new RedisRevocationStore(redis.connection) : new DbRevocationStore(db);
+  // In the database in every mode: an authenticated request never needs Redis, and an empty Redis revokes nothing back.
+  const revocations = new DbRevocationStore(db);
   const links = new LinkTokens(secret);
   const accounts = new AccountService(db, tasks, links);
   const sessions = new SessionService(accounts, tokens, revocations);
