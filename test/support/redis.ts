@@ -82,7 +82,8 @@ export class OwnRedis {
   }
 }
 
-async function freePort(): Promise<number> {
+/** A port nothing listens on now, for a server of the test's own. */
+export async function freePort(): Promise<number> {
   const server = createServer();
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
