@@ -5,7 +5,7 @@ import { DatabaseBusyError } from './db/embedded-lock.js';
 import { migrate } from './db/migrate.js';
 import { createDeps } from './deps.js';
 import { AppError } from './errors.js';
-import { serve } from './http/server.js';
+import { StartupError, serve } from './http/server.js';
 import { createLogger } from './observability/logger.js';
 import { runWorker } from './worker.js';
 
@@ -58,7 +58,7 @@ class UsageError extends Error {}
 
 main(process.argv.slice(2)).catch((error: unknown) => {
   // Expected failures get one clear line; anything else its stack.
-  if (error instanceof ConfigError || error instanceof DatabaseBusyError || error instanceof UsageError) {
+  if (error instanceof ConfigError || error instanceof DatabaseBusyError || error instanceof UsageError || error instanceof StartupError) {
     console.error(error.message);
   } else if (error instanceof AppError) console.error(error.message);
   else console.error(error);

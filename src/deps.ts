@@ -5,30 +5,28 @@ import { DbRevocationStore, type RevocationStore } from './auth/revocations.js';
 import { TokenService } from './auth/tokens.js';
 import type { Config } from './config/load-config.js';
 import { type Database, type Db, openDatabase } from './db/client.js';
-import { withTimeout } from './lib/with-timeout.js';
 import { DevMailbox } from './mail/dev-mailbox.js';
 import type { Mailer } from './mail/mailer.js';
 import { LocalMailRateLimit, type MailRateLimit, noRateLimit, RedisMailRateLimit } from './mail/rate-limit.js';
 import { SmtpMailer } from './mail/smtp-mailer.js';
-import { Metrics, type QueueSnapshot } from './observability/metrics.js';
-import { connectRedis, type RedisConnection } from './redis/connection.js';
+import { appUrl } from './mail/templates/html.js';
+import { Metrics } from './observability/metrics.js';
 import { AccountService } from './services/account.service.js';
 import { BookService } from './services/book.service.js';
 import { MailingService } from './services/mailing.service.js';
 import { ReviewService } from './services/review.service.js';
 import { SessionService } from './services/session.service.js';
 import { TagService } from './services/tag.service.js';
-import { BullQueues } from './tasks/bullmq/queues.js';
-import { RelayedTaskStore } from './tasks/bullmq/relayed-task-store.js';
+import { createTaskBackend, type ProcessRole, type TaskBackend } from './tasks/backend.js';
+import { MailDelivery } from './tasks/mail-delivery.js';
 import { TaskRegistry } from './tasks/registry.js';
 import { TaskQueue } from './tasks/task-queue.js';
-import { TaskStore } from './tasks/task-store.js';
+import type { TaskStore } from './tasks/task-store.js';
 
-/** The Redis mode's parts: present when `REDIS_URL` is set. */
-export interface RedisParts {
-  readonly connection: RedisConnection;
-  readonly queues: BullQueues;
-  readonly store: RelayedTaskStore;
+/** Tasks running in this process, until stopped. */
+export interface RunningTasks {
+  /** Stops taking tasks, lets running ones finish within `timeoutMs`, hands back the rest; resolves once none runs. */
+  stop(timeoutMs: number): Promise<void>;
 }
 
 /** Everything the API and the task runners share, built once per process. */
@@ -37,7 +35,10 @@ export interface Deps {
   readonly log: Logger;
   readonly database: Database;
   readonly db: Db;
-  readonly redis: RedisParts | undefined;
+  /** How tasks run here: in-process or through BullMQ, chosen once from the configuration. */
+  readonly taskBackend: TaskBackend;
+  /** Redis mode: the connection and the queues. */
+  readonly redis: TaskBackend['redis'];
   readonly metrics: Metrics;
   readonly mailer: Mailer;
   readonly mailRateLimit: MailRateLimit;
@@ -55,6 +56,8 @@ export interface Deps {
   readonly books: BookService;
   readonly reviews: ReviewService;
   readonly tags: TagService;
+  /** Starts running tasks in this process, as its role and the configuration say. Stop them before `close`. */
+  startTasks(role?: ProcessRole): Promise<RunningTasks>;
   /** Closes the mail transport, Redis and the database (unless the caller owns it). */
   close(): Promise<void>;
 }
@@ -70,9 +73,10 @@ export async function createDeps(config: Config, options: CreateDepsOptions): Pr
   const secret = resolveJwtSecret(config, log);
   const database = options.database ?? (await openDatabase(config.database));
   const { db } = database;
-  const taskStore = new TaskStore(db, config.tasks.leaseMs);
-  const redis = config.redis ? redisParts(connectRedis(config.redis, log), db) : undefined;
-  const metrics = new Metrics(redis ? () => redisSnapshot(redis) : () => taskStore.snapshot());
+  const registry = new TaskRegistry();
+  const metrics = new Metrics(() => taskBackend.snapshot());
+  const taskBackend = createTaskBackend(config, { database, registry, metrics, log });
+  const redis = taskBackend.redis;
   const devMailbox = config.mail.smtp ? undefined : new DevMailbox(db, log);
   const mailer = config.mail.smtp
     ? new SmtpMailer(config.mail.smtp, { name: config.mail.fromName, address: config.mail.from })
@@ -80,8 +84,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions): Pr
   const perSecond = config.mail.ratePerSecond;
   const mailRateLimit =
     perSecond === 0 ? noRateLimit : redis ? new RedisMailRateLimit(redis.connection, perSecond) : new LocalMailRateLimit(perSecond);
-  const registry = new TaskRegistry();
-  const tasks = new TaskQueue(registry);
+  const tasks = new TaskQueue(registry, taskBackend.dispatcher, log);
   const tokens = new TokenService(secret, config.jwt.algorithm, {
     access: config.jwt.accessTtlSeconds,
     refresh: config.jwt.refreshTtlSeconds,
@@ -91,12 +94,21 @@ export async function createDeps(config: Config, options: CreateDepsOptions): Pr
   const links = new LinkTokens(secret);
   const accounts = new AccountService(db, tasks, links);
   const sessions = new SessionService(accounts, tokens, revocations);
+  const taskServices = {
+    db,
+    users: accounts,
+    links,
+    mail: new MailDelivery(mailer, mailRateLimit, metrics),
+    tasks,
+    appUrl: (path: string) => appUrl(config.domain, path),
+  };
 
   return {
     config,
     log,
     database,
     db,
+    taskBackend,
     redis,
     metrics,
     mailer,
@@ -104,7 +116,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions): Pr
     devMailbox,
     registry,
     tasks,
-    taskStore,
+    taskStore: taskBackend.store,
     tokens,
     revocations,
     links,
@@ -114,29 +126,14 @@ export async function createDeps(config: Config, options: CreateDepsOptions): Pr
     books: new BookService(db),
     reviews: new ReviewService(db),
     tags: new TagService(db),
+    async startTasks(role = 'api') {
+      await taskBackend.start(taskServices, role);
+      return { stop: (timeoutMs) => taskBackend.stop(timeoutMs) };
+    },
     async close() {
       await mailer.close();
-      if (redis) {
-        // Closing a queue waits on Redis; a Redis that is down must not hold the shutdown.
-        await withTimeout(redis.queues.close(), 2000).catch(() => {});
-        await redis.connection.close();
-      }
+      await taskBackend.close();
       if (!options.database) await database.close();
     },
   };
-}
-
-function redisParts(connection: RedisConnection, db: Db): RedisParts {
-  return { connection, queues: new BullQueues(connection), store: new RelayedTaskStore(db) };
-}
-
-async function redisSnapshot(redis: RedisParts): Promise<QueueSnapshot> {
-  const waitingForRedis = await redis.store.countWaitingForRedis();
-  try {
-    const [queued, workers] = await Promise.all([redis.queues.snapshot(), redis.queues.workerCounts()]);
-    return { ...queued, waitingForRedis, workers };
-  } catch {
-    // Redis is down: what waits in the database is exactly what matters then.
-    return { depths: [], oldestWaitingSeconds: 0, waitingForRedis, workers: [] };
-  }
 }

@@ -2,14 +2,14 @@ import closeWithGrace from 'close-with-grace';
 import type { Logger } from 'pino';
 import { type Config, ConfigError } from './config/load-config.js';
 import { migrate } from './db/migrate.js';
-import { createDeps } from './deps.js';
+import { whenDatabaseReachable } from './db/when-reachable.js';
+import { createDeps, type RunningTasks } from './deps.js';
 import { startMetricsServer } from './observability/metrics-server.js';
-import { startTaskRunner } from './tasks/start-runner.js';
 
 /**
- * `npm run worker`: runs tasks from BullMQ until SIGTERM or SIGINT, then
- * finishes its running tasks within the shutdown deadline and hands the rest
- * back to the queue.
+ * `npm run worker`: waits for the database and for Redis, then runs tasks
+ * from BullMQ until SIGTERM or SIGINT; then finishes its running tasks within
+ * the shutdown deadline and hands the rest back to the queue.
  */
 export async function runWorker(config: Config, log: Logger): Promise<void> {
   if (!config.redis) throw new ConfigError(['npm run worker needs REDIS_URL; without it, tasks run inside npm start']);
@@ -19,18 +19,28 @@ export async function runWorker(config: Config, log: Logger): Promise<void> {
     ]);
   }
   const deps = await createDeps(config, { log });
-  // Whichever starts first migrates; the others wait on the migration lock.
-  await migrate(deps.database);
-  const tasks = await startTaskRunner(deps, 'worker');
+  const startup = new AbortController();
+  let tasks: RunningTasks | undefined;
+  let started: Promise<void> = Promise.resolve();
   const metrics =
     config.worker.metricsPort > 0 ? await startMetricsServer(deps.metrics, config.http.host, config.worker.metricsPort) : undefined;
 
   closeWithGrace({ delay: config.http.shutdownTimeoutMs + 5000, logger: log }, async ({ signal, err }) => {
     if (err) log.error({ err }, 'worker stopping after an error');
     else log.info({ signal }, 'worker stopping');
-    await tasks.stop(config.http.shutdownTimeoutMs);
+    startup.abort();
+    await started.catch(() => {});
+    await tasks?.stop(config.http.shutdownTimeoutMs);
     await metrics?.close();
     await deps.close();
   });
-  log.info({ concurrency: config.tasks.concurrency, metricsPort: metrics?.port }, 'worker running');
+
+  started = (async () => {
+    // Whichever starts first migrates; the others wait on the migration lock.
+    if (!(await whenDatabaseReachable(() => migrate(deps.database), log, startup.signal))) return;
+    // BullMQ's workers wait for Redis by themselves.
+    tasks = await deps.startTasks('worker');
+    log.info({ concurrency: config.tasks.concurrency, metricsPort: metrics?.port }, 'worker running');
+  })();
+  await started;
 }

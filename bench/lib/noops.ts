@@ -4,7 +4,6 @@ import { tasks } from '../../src/db/schema/index.js';
 import { transaction } from '../../src/db/transaction.js';
 import { createDeps } from '../../src/deps.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { startTaskRunner } from '../../src/tasks/start-runner.js';
 import { waitFor } from './wait.js';
 
 /**
@@ -15,7 +14,7 @@ import { waitFor } from './wait.js';
 export async function enqueueNoops(env: Record<string, string>, total: number, onProgress: (done: number) => void): Promise<void> {
   const config = loadConfig({ ...env, LOG_LEVEL: 'warn' });
   const deps = await createDeps(config, { log: createLogger(config) });
-  const running = await startTaskRunner(deps, 'api');
+  const running = await deps.startTasks('api');
   try {
     for (let done = 0; done < total; ) {
       const batch = Math.min(1000, total - done);

@@ -25,3 +25,36 @@ function violates(code: string) {
 export const isUniqueViolation = violates('23505');
 /** A foreign key refused the row: what it points to does not exist (any more). */
 export const isForeignKeyViolation = violates('23503');
+
+// Socket errors, and the SQLSTATEs of a server that is shutting down, starting up, or full:
+// 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now, 53300 too_many_connections.
+const unreachableCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EPIPE',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+]);
+// What pg says, without a code, when its connection is gone or never came.
+const unreachableMessages = /Connection terminated|timeout exceeded when trying to connect|not queryable|Connection ended/i;
+
+/**
+ * The database could not be reached (or dropped the connection): the request
+ * may work again once it is back, unlike an error in the statement itself.
+ */
+export function isDatabaseUnreachable(error: unknown): boolean {
+  for (let current = error, depth = 0; typeof current === 'object' && current !== null && depth < 10; depth++) {
+    const { code, message } = current as { code?: unknown; message?: unknown };
+    if (typeof code === 'string' && (unreachableCodes.has(code) || code.startsWith('08'))) return true;
+    if (typeof message === 'string' && unreachableMessages.test(message)) return true;
+    // AggregateError (a connect that tried ::1 and 127.0.0.1) keeps its causes in `errors`.
+    const { errors, cause } = current as { errors?: unknown; cause?: unknown };
+    current = Array.isArray(errors) && errors.length > 0 ? errors[0] : cause;
+  }
+  return false;
+}

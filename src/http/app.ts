@@ -3,6 +3,7 @@ import helmet from '@fastify/helmet';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Deps } from '../deps.js';
+import { ServiceUnavailableError } from '../errors.js';
 import { authPlugin } from './plugins/auth.js';
 import { bodyParsersPlugin } from './plugins/body-parsers.js';
 import { docsPlugin } from './plugins/docs.js';
@@ -22,7 +23,12 @@ import { taskRoutes } from './routes/tasks/index.js';
 export interface AppOptions {
   /** Dependencies `/ready` checks besides the database. */
   readinessChecks?: readonly ReadinessCheck[];
+  /** Why the process cannot serve yet (its database not migrated, say), or undefined once it can. */
+  starting?: () => string | undefined;
 }
+
+/** What answers while the process is still starting: liveness, readiness, metrics and the documentation. */
+const servedWhileStarting = /^\/(health|ready|metrics|api\/v1\/docs|api\/v1\/openapi\.json)(\/|\?|$)/;
 
 /** The HTTP application: plugins, then routes. It does not listen; `server.ts` does. */
 export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<FastifyInstance> {
@@ -42,6 +48,13 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
     reply.header('x-request-id', request.id);
   });
   await app.register(errorsPlugin);
+  const { starting } = options;
+  if (starting) {
+    app.addHook('onRequest', async (request) => {
+      const reason = starting();
+      if (reason && !servedWhileStarting.test(request.url)) throw new ServiceUnavailableError(`Bookly is starting: ${reason}`);
+    });
+  }
   await app.register(bodyParsersPlugin);
   // No upgrade-insecure-requests: a server reached over plain http (a LAN address in development)
   // would have its own stylesheets and scripts upgraded to an https that does not exist.
@@ -57,6 +70,15 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   await app.register(tagRoutes, { prefix: '/api/v1/tags', deps });
   await app.register(taskRoutes, { prefix: '/api/v1/tasks', deps });
   const checks: ReadinessCheck[] = [{ name: 'database', check: () => deps.database.ping() }];
+  if (starting) {
+    checks.push({
+      name: 'startup',
+      check: async () => {
+        const reason = starting();
+        if (reason) throw new Error(reason);
+      },
+    });
+  }
   if (deps.redis) checks.push({ name: 'redis', check: deps.redis.connection.ping });
   await app.register(opsRoutes, { deps, checks: [...checks, ...(options.readinessChecks ?? [])] });
   if (deps.devMailbox) await app.register(devMailboxRoutes, { prefix: '/dev', mailbox: deps.devMailbox });

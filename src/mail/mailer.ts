@@ -1,4 +1,4 @@
-import type { Lane } from '../tasks/define.js';
+import type { Lane } from '../tasks/lane.js';
 
 export interface MailMessage {
   readonly to: string;

@@ -1,6 +1,6 @@
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { SmtpConfig } from '../config/load-config.js';
-import { type Lane, lanes } from '../tasks/define.js';
+import { type Lane, lanes } from '../tasks/lane.js';
 import { type Mailer, type MailMessage, MailRejectedError } from './mailer.js';
 
 /** Sends over SMTP with a pool of connections per lane (a new connection costs a greeting and a TLS handshake). */

@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import type { ConnectionOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
@@ -54,9 +53,14 @@ export function connectRedis(config: RedisConfig, log: Logger): RedisConnection 
   };
 }
 
-/** At start: an evicting Redis drops queued jobs silently when it fills up. */
+/**
+ * Once Redis answers (at start, or whenever it first comes up): an evicting
+ * Redis drops queued jobs silently when it fills up. Never rejects: a Redis
+ * that is down at start is waited for, not a reason to stop.
+ */
 export async function warnIfEvicting(client: Redis, log: Logger): Promise<void> {
-  if (client.status !== 'ready') await once(client, 'ready');
+  // Not `once(client, 'ready')`: that rejects on the first connection error.
+  if (client.status !== 'ready') await new Promise((resolve) => client.once('ready', resolve));
   try {
     const reply = (await client.config('GET', 'maxmemory-policy')) as unknown;
     const policy = Array.isArray(reply) ? reply[1] : (reply as Record<string, string>)['maxmemory-policy'];

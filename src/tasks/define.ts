@@ -1,27 +1,8 @@
-import type { Logger } from 'pino';
 import type Type from 'typebox';
 import type { TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
-import type { Deps } from '../deps.js';
-
-/**
- * Lanes run side by side with their own concurrency, so a long bulk send
- * never holds back a verification mail.
- */
-export type Lane = 'default' | 'bulk';
-export const lanes: readonly Lane[] = ['default', 'bulk'];
-
-export interface TaskContext {
-  readonly taskId: string;
-  /** 1 on the first attempt. */
-  readonly attempt: number;
-  readonly maxAttempts: number;
-  readonly log: Logger;
-  /** Aborted when the attempt is given up (its timeout, or a shutdown's deadline): stop and let go. */
-  readonly signal: AbortSignal;
-  /** The process's services: database, mailer, task queue, config. */
-  readonly deps: Deps;
-}
+import type { TaskContext } from './context.js';
+import type { Lane } from './lane.js';
 
 /**
  * One kind of background task. The same definition runs under the in-process

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import type { Deps } from '../deps.js';
 import { linkedAbort, whenAborted } from '../lib/linked-abort.js';
+import type { TaskServices } from './context.js';
 import { PermanentTaskError, type TaskDefinition } from './define.js';
 import type { TaskRegistry } from './registry.js';
 
@@ -19,18 +19,18 @@ export interface Attempt {
 }
 
 export interface ExecuteOptions {
-  /** Aborts the attempt from outside (a shutdown that ran out of time). */
+  /** Aborts the attempt from outside (a shutdown that ran out of time, a claim lost). */
   readonly signal?: AbortSignal;
   readonly registry: TaskRegistry;
-  readonly deps: Deps;
+  readonly services: TaskServices;
   readonly log: Logger;
   /** Replaces every definition's first retry delay (tests, impatient operators). */
   readonly retryBaseMs?: number | undefined;
 }
 
 /**
- * Runs one attempt of a task and says what should happen next. Both runners
- * call this; they differ only in where they record the outcome.
+ * Runs one attempt of a task and says what should happen next; the attempt
+ * loop (`attempts.ts`) records it.
  */
 export async function executeTask(attempt: Attempt, options: ExecuteOptions): Promise<Outcome> {
   const definition = options.registry.get(attempt.name);
@@ -49,12 +49,12 @@ export async function executeTask(attempt: Attempt, options: ExecuteOptions): Pr
   const abort = whenAborted(signal);
   try {
     const run = definition.run(attempt.payload, {
+      ...options.services,
       taskId: attempt.id,
       attempt: attempt.attemptsMade,
       maxAttempts: attempt.maxAttempts,
       log,
       signal,
-      deps: options.deps,
     });
     // A definition that ignores its signal is still given up on when it fires.
     const result = await Promise.race([run, abort.promise]);

@@ -1,10 +1,11 @@
 import type Type from 'typebox';
-import { type Lane, lanes, type TaskDefinition } from './define.js';
+import type { TaskDefinition } from './define.js';
 import { noop } from './definitions/noop.js';
 import { sendBulkMail } from './definitions/send-bulk-mail.js';
 import { sendMailingMessage } from './definitions/send-mailing-message.js';
 import { sendPasswordResetEmail } from './definitions/send-password-reset-email.js';
 import { sendVerificationEmail } from './definitions/send-verification-email.js';
+import { type Lane, lanes } from './lane.js';
 
 /** Every task the application knows. A task name missing here cannot be enqueued or run. */
 export const taskDefinitions = [sendVerificationEmail, sendPasswordResetEmail, sendBulkMail, sendMailingMessage, noop] as const;

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
+import type { Logger } from 'pino';
 import type { Executor } from '../db/client.js';
 import { tasks } from '../db/schema/index.js';
 import { afterCommit } from '../db/transaction.js';
-import type { Lane } from './define.js';
+import type { Lane } from './lane.js';
 import type { TaskName, TaskPayload, TaskRegistry } from './registry.js';
 
 /** A task that has just been committed, as a dispatcher sees it. */
@@ -14,6 +15,8 @@ export interface CommittedTask {
   readonly priority: number;
   readonly payload: unknown;
   readonly maxAttempts: number;
+  /** How long it still waits before it may run (a retry's backoff); 0 or absent: at once. */
+  readonly delayMs?: number;
 }
 
 /**
@@ -29,14 +32,11 @@ export interface TaskDispatcher {
  * transaction commits, and it is dispatched only after it has.
  */
 export class TaskQueue {
-  /** Until a runner is attached, committed tasks wait in the database for one to poll them. */
-  private dispatcher: TaskDispatcher = { dispatch: async () => {} };
-
-  constructor(private readonly registry: TaskRegistry) {}
-
-  attach(dispatcher: TaskDispatcher): void {
-    this.dispatcher = dispatcher;
-  }
+  constructor(
+    private readonly registry: TaskRegistry,
+    private readonly dispatcher: TaskDispatcher,
+    private readonly log: Logger,
+  ) {}
 
   /** Records one task and returns its id. */
   async enqueue<N extends TaskName>(executor: Executor, name: N, payload: TaskPayload<N>): Promise<string> {
@@ -68,7 +68,11 @@ export class TaskQueue {
       insert into ${tasks} (id, name, lane, priority, payload, max_attempts)
       select (row->>'id')::uuid, ${name}, ${definition.lane}, ${definition.priority}, row->'payload', ${definition.attempts}
       from jsonb_array_elements(${rows}::jsonb) as row`);
-    await afterCommit(executor, () => this.dispatcher.dispatch(committed));
+    // The tasks are committed by then: a dispatcher that fails leaves them to the runner's poll or the
+    // relay's sweep, and must not turn the committed request into a failed one.
+    await afterCommit(executor, () =>
+      this.dispatcher.dispatch(committed).catch((err: unknown) => this.log.warn({ err }, 'could not dispatch committed tasks')),
+    );
     return committed.map(({ id }) => id);
   }
 }

@@ -1,120 +1,209 @@
-import { and, asc, eq, inArray, lt, lte, ne, or, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, isNull, lt, lte, not, or, type SQL, sql } from 'drizzle-orm';
+import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import type { Db } from '../db/client.js';
 import { type TaskRow, tasks } from '../db/schema/index.js';
+import { transaction } from '../db/transaction.js';
+import { uuidIn, uuidList } from '../db/uuid-in.js';
+import { Coalescer } from '../lib/coalescer.js';
 import type { QueueSnapshot } from '../observability/metrics.js';
-import type { Lane } from './define.js';
-
-const inMs = (ms: number) => sql`now() + ${ms} * interval '1 millisecond'`;
+import type { Outcome } from './execute-task.js';
+import { isLane, type Lane } from './lane.js';
+import type { CommittedTask } from './task-queue.js';
 
 /**
- * The task table's state transitions. Every write after the claim is guarded
- * by `locked_by`, so a runner that lost its claim (its lease ran out and
- * another runner took the task) cannot overwrite the new owner's outcome.
+ * A runner's hold on one attempt of a task: the process that claimed it and
+ * the attempt's number. Every write after the claim names both, and applies
+ * only while the row still says so; a runner whose claim lapsed and was taken
+ * over (a newer attempt) can never overwrite the newer outcome.
+ */
+export interface Claim {
+  readonly id: string;
+  readonly owner: string;
+  /** `attempts_made` as the claim left it: 1 on the first attempt. The claim's fencing number. */
+  readonly attempt: number;
+}
+
+export interface ClaimedTask extends Claim {
+  readonly name: string;
+  readonly lane: Lane;
+  readonly payload: unknown;
+  readonly maxAttempts: number;
+}
+
+/** Why a claim by id took nothing. */
+export type Refusal =
+  | { readonly kind: 'gone' }
+  | { readonly kind: 'finished' }
+  /** Not due yet (a retry's backoff), or held by a live claim elsewhere: ask again in `waitMs`. */
+  | { readonly kind: 'not-due'; readonly waitMs: number };
+
+const lease = (ms: number | SQL) => sql`now() + ${ms}::int * interval '1 millisecond'`;
+
+/**
+ * What a runner may claim: a task whose time has come, or one whose claim
+ * lapsed (its runner died, froze, or lost the database for longer than its lease).
+ */
+const claimable = or(
+  and(inArray(tasks.state, ['pending', 'delayed']), lte(tasks.runAt, sql`now()`)),
+  and(eq(tasks.state, 'active'), lt(tasks.lockedUntil, sql`now()`)),
+) as SQL;
+
+const claimedColumns = {
+  id: tasks.id,
+  name: tasks.name,
+  lane: tasks.lane,
+  payload: tasks.payload,
+  attempt: tasks.attemptsMade,
+  maxAttempts: tasks.maxAttempts,
+};
+
+/**
+ * The task table's one state machine, for both modes:
+ *
+ *     pending ─claim→ active ─complete→ completed
+ *     delayed ─claim→ active ─retry→ delayed
+ *                     active ─fail→ failed ─(retried by id)→ active
+ *                     active ─release→ pending   (a shutdown: the attempt is not counted)
+ *                     active, lease lapsed ─claim→ active (a newer attempt)
+ *
+ * The in-process runner claims due tasks of a lane; a BullMQ worker claims the
+ * task of the job it was handed. Either way the claim is a lease that the
+ * claimant renews while the attempt runs (`renew`), and every transition out
+ * of `active` is guarded by the claim.
  */
 export class TaskStore {
+  // Prepared once: a BullMQ worker runs both for every task (building them anew cost a fifth of a
+  // no-op task's CPU in the worker).
+  private readonly claimStatement;
+  private readonly completeStatement;
+
   constructor(
     private readonly db: Db,
     private readonly leaseMs: number,
-  ) {}
+  ) {
+    this.claimStatement = prepareClaimById(db);
+    this.completeStatement = prepareCompletion(db);
+  }
 
   /**
-   * Claims up to `limit` due tasks of a lane, most urgent first: pending and
-   * delayed tasks whose time has come, and running tasks whose runner
-   * stopped renewing its lease. Never a task `owner` holds itself: a lease of
-   * its own that lapsed (its heartbeat held up by a busy machine) means the
-   * task is still running here, and taking it again would run it twice.
+   * Claims up to `limit` due tasks of a lane, most urgent first, but none of
+   * `holding`: the tasks this runner holds itself. A lease of its own that
+   * lapsed (its heartbeat held up by a busy machine) means the task still
+   * runs here, and taking it again would run it twice.
    */
-  async claim(lane: Lane, limit: number, owner: string): Promise<TaskRow[]> {
+  async claimDue(lane: Lane, limit: number, owner: string, holding: readonly string[]): Promise<ClaimedTask[]> {
     const due = this.db
       .select({ id: tasks.id })
       .from(tasks)
-      .where(
-        and(
-          eq(tasks.lane, lane),
-          or(
-            and(inArray(tasks.state, ['pending', 'delayed']), lte(tasks.runAt, sql`now()`)),
-            and(eq(tasks.state, 'active'), lt(tasks.lockedUntil, sql`now()`), ne(tasks.lockedBy, owner)),
-          ),
-        ),
-      )
+      .where(and(eq(tasks.lane, lane), claimable, not(uuidIn(tasks.id, holding))))
       .orderBy(asc(tasks.priority), asc(tasks.runAt))
       .limit(limit)
       .for('update', { skipLocked: true });
-    return this.lock(inArray(tasks.id, due), owner);
-  }
-
-  /** Claims one task by id if it is waiting to run (the eager runner). */
-  async claimById(id: string, owner: string): Promise<TaskRow | undefined> {
-    const [row] = await this.lock(and(eq(tasks.id, id), inArray(tasks.state, ['pending', 'delayed'])), owner);
-    return row;
-  }
-
-  private lock(where: ReturnType<typeof and>, owner: string): Promise<TaskRow[]> {
-    return this.db
+    const rows = await this.db
       .update(tasks)
       .set({
         state: 'active',
         attemptsMade: sql`${tasks.attemptsMade} + 1`,
         lockedBy: owner,
-        lockedUntil: inMs(this.leaseMs),
+        lockedUntil: lease(this.leaseMs),
         startedAt: sql`coalesce(${tasks.startedAt}, now())`,
       })
-      .where(where)
-      .returning();
-  }
-
-  async complete(id: string, owner: string, result: unknown): Promise<boolean> {
-    const rows = await this.db
-      .update(tasks)
-      .set({ state: 'completed', result: result ?? null, error: null, finishedAt: sql`now()`, lockedBy: null, lockedUntil: null })
-      .where(and(eq(tasks.id, id), eq(tasks.lockedBy, owner), eq(tasks.state, 'active')))
-      .returning({ id: tasks.id });
-    return rows.length === 1;
-  }
-
-  async retryLater(id: string, owner: string, error: string, delayMs: number): Promise<boolean> {
-    const rows = await this.db
-      .update(tasks)
-      .set({ state: 'delayed', error, runAt: inMs(delayMs), lockedBy: null, lockedUntil: null })
-      .where(and(eq(tasks.id, id), eq(tasks.lockedBy, owner), eq(tasks.state, 'active')))
-      .returning({ id: tasks.id });
-    return rows.length === 1;
-  }
-
-  async fail(id: string, owner: string, error: string): Promise<boolean> {
-    const rows = await this.db
-      .update(tasks)
-      .set({ state: 'failed', error, finishedAt: sql`now()`, lockedBy: null, lockedUntil: null })
-      .where(and(eq(tasks.id, id), eq(tasks.lockedBy, owner), eq(tasks.state, 'active')))
-      .returning({ id: tasks.id });
-    return rows.length === 1;
-  }
-
-  /** Renews the lease of every task this owner is running. */
-  async heartbeat(owner: string): Promise<void> {
-    await this.db
-      .update(tasks)
-      .set({ lockedUntil: inMs(this.leaseMs) })
-      .where(and(eq(tasks.lockedBy, owner), eq(tasks.state, 'active')));
+      .where(inArray(tasks.id, due))
+      .returning(claimedColumns);
+    return rows.map((row) => claimed(row, owner));
   }
 
   /**
-   * Hands this owner's running tasks back as pending, the interrupted attempt
-   * not counted: a shutdown that ran out of time is not the task's fault.
+   * Claims the task `id` if it may run now: what a BullMQ worker does with the
+   * job it is handed, and the eager runner with the task just committed. A
+   * failed task handed out again was retried from the dashboard: its attempts
+   * start over.
    */
-  async release(owner: string): Promise<number> {
+  async claimById(id: string, owner: string): Promise<ClaimedTask | Refusal> {
+    const row = await this.claims.call({ id, owner });
+    return row ?? this.whyNot(id);
+  }
+
+  private readonly claims = new Coalescer<{ id: string; owner: string }, ClaimedTask | undefined>(async (calls) => {
+    const byOwner = new Map<string, ClaimedTask>();
+    // One statement per owner: nearly always one, a process has one.
+    for (const owner of new Set(calls.map((call) => call.owner))) {
+      const ids = calls.filter((call) => call.owner === owner).map((call) => call.id);
+      const rows = await this.claimStatement.execute({ ids: uuidList(ids), owner, leaseMs: this.leaseMs });
+      for (const row of rows) byOwner.set(row.id, claimed(row, owner));
+    }
+    return calls.map((call) => byOwner.get(call.id));
+  });
+
+  private async whyNot(id: string): Promise<Refusal> {
+    const [row] = await this.db
+      .select({
+        state: tasks.state,
+        waitMs: sql<number>`ceil(greatest(extract(epoch from
+          case when ${tasks.state} = 'active' then ${tasks.lockedUntil} else ${tasks.runAt} end - now()) * 1000, 0))::int`,
+      })
+      .from(tasks)
+      .where(eq(tasks.id, id));
+    if (!row) return { kind: 'gone' };
+    if (row.state === 'completed' || row.state === 'failed') return { kind: 'finished' };
+    // Claimable a moment ago but taken since (a race with another runner), or not due yet.
+    return { kind: 'not-due', waitMs: Math.max(row.waitMs, 1) };
+  }
+
+  /** Records an attempt's outcome; false when the claim no longer holds (it lapsed and was taken over). */
+  async finish(claim: Claim, outcome: Outcome): Promise<boolean> {
+    switch (outcome.kind) {
+      case 'completed':
+        return this.completions.call({ ...claim, result: outcome.result ?? null });
+      case 'retry':
+        return this.transition(claim, {
+          state: 'delayed',
+          error: outcome.error,
+          runAt: lease(outcome.delayMs),
+          lockedBy: null,
+          lockedUntil: null,
+        });
+      case 'failed':
+        return this.transition(claim, { state: 'failed', error: outcome.error, finishedAt: sql`now()`, lockedBy: null, lockedUntil: null });
+    }
+  }
+
+  private readonly completions = new Coalescer<Claim & { result: unknown }, boolean>(async (calls) => {
+    const rows = await this.completeStatement.execute({ done: JSON.stringify(calls) });
+    const done = new Set(rows.map((row) => row.id));
+    return calls.map((call) => done.has(call.id));
+  });
+
+  /** Hands a claimed task back as pending, the interrupted attempt not counted: a shutdown is not the task's fault. */
+  release(claim: Claim): Promise<boolean> {
+    return this.transition(claim, {
+      state: 'pending',
+      attemptsMade: sql`greatest(${tasks.attemptsMade} - 1, 0)`,
+      lockedBy: null,
+      lockedUntil: null,
+      runAt: sql`now()`,
+    });
+  }
+
+  /** Renews the leases of `claims` (one owner's running attempts); returns the ids whose claim still holds. */
+  async renew(claims: readonly Claim[]): Promise<Set<string>> {
+    if (claims.length === 0) return new Set();
     const rows = await this.db
       .update(tasks)
-      .set({
-        state: 'pending',
-        attemptsMade: sql`greatest(${tasks.attemptsMade} - 1, 0)`,
-        lockedBy: null,
-        lockedUntil: null,
-        runAt: sql`now()`,
-      })
-      .where(and(eq(tasks.lockedBy, owner), eq(tasks.state, 'active')))
+      .set({ lockedUntil: lease(this.leaseMs) })
+      .from(sql`jsonb_to_recordset(${JSON.stringify(claims)}::jsonb) as held (id uuid, owner text, attempt int)`)
+      .where(heldBy(sql`held`))
       .returning({ id: tasks.id });
-    return rows.length;
+    return new Set(rows.map((row) => row.id));
+  }
+
+  private async transition(claim: Claim, set: PgUpdateSetSource<typeof tasks>): Promise<boolean> {
+    const rows = await this.db
+      .update(tasks)
+      .set(set)
+      .where(and(eq(tasks.id, claim.id), eq(tasks.lockedBy, claim.owner), eq(tasks.attemptsMade, claim.attempt), eq(tasks.state, 'active')))
+      .returning({ id: tasks.id });
+    return rows.length === 1;
   }
 
   /**
@@ -129,6 +218,78 @@ export class TaskStore {
       .returning({ id: tasks.id });
     return rows.length;
   }
+
+  // The Redis mode's relay: which tasks BullMQ has been given.
+
+  /**
+   * Runs `handOver` on up to `limit` committed tasks that no relay has handed
+   * over yet, oldest first, and marks them relayed if it succeeds. The rows
+   * stay locked meanwhile, so two relays never hand over the same task together.
+   */
+  async relayWaiting(limit: number, handOver: (waiting: CommittedTask[]) => Promise<void>): Promise<number> {
+    return transaction(this.db, async (tx) => {
+      const rows = await tx
+        .select()
+        .from(tasks)
+        .where(and(isNull(tasks.relayedAt), eq(tasks.state, 'pending')))
+        .orderBy(asc(tasks.createdAt))
+        .limit(limit)
+        .for('update', { skipLocked: true });
+      if (rows.length === 0) return 0;
+      await handOver(rows.map(committed));
+      await tx
+        .update(tasks)
+        .set({ relayedAt: sql`now()` })
+        .where(
+          uuidIn(
+            tasks.id,
+            rows.map((row) => row.id),
+          ),
+        );
+      return rows.length;
+    });
+  }
+
+  async markRelayed(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db
+      .update(tasks)
+      .set({ relayedAt: sql`now()` })
+      .where(and(uuidIn(tasks.id, ids), isNull(tasks.relayedAt)));
+  }
+
+  /**
+   * Unfinished tasks handed over more than `olderThanMs` ago, for the
+   * reconciler to check against what Redis holds: waiting ones, and running
+   * ones whose claim lapsed (a live claim means a worker has it in hand).
+   * Each carries the wait left before it is due.
+   */
+  async unfinishedRelayed(olderThanMs: number, limit: number): Promise<CommittedTask[]> {
+    const rows = await this.db
+      .select()
+      .from(tasks)
+      .where(
+        and(
+          isNotNull(tasks.relayedAt),
+          or(inArray(tasks.state, ['pending', 'delayed']), and(eq(tasks.state, 'active'), lt(tasks.lockedUntil, sql`now()`))),
+          lt(tasks.relayedAt, sql`now() - ${olderThanMs} * interval '1 millisecond'`),
+        ),
+      )
+      .orderBy(asc(tasks.relayedAt))
+      .limit(limit);
+    const now = Date.now();
+    return rows.map((row) => ({ ...committed(row), delayMs: row.state === 'delayed' ? Math.max(0, row.runAt.getTime() - now) : 0 }));
+  }
+
+  async countWaitingForRedis(): Promise<number> {
+    const [row] = await this.db
+      .select({ n: sql<number>`count(*)::int` })
+      .from(tasks)
+      .where(and(isNull(tasks.relayedAt), eq(tasks.state, 'pending')));
+    return row?.n ?? 0;
+  }
+
+  // Reading.
 
   /** Tasks not yet finished (and failed ones, kept for a look and a retry), by lane and state. */
   async snapshot(): Promise<QueueSnapshot> {
@@ -147,4 +308,56 @@ export class TaskStore {
   find(id: string): Promise<TaskRow | undefined> {
     return this.db.query.tasks.findFirst({ where: eq(tasks.id, id) });
   }
+}
+
+/** The row still holds the claim of `held` (a record with id, owner and attempt). */
+function heldBy(held: SQL): SQL {
+  return and(
+    eq(tasks.id, sql`${held}.id`),
+    eq(tasks.lockedBy, sql`${held}.owner`),
+    eq(tasks.attemptsMade, sql`${held}.attempt`),
+    eq(tasks.state, 'active'),
+  ) as SQL;
+}
+
+function claimed(row: { id: string; name: string; lane: string; payload: unknown; attempt: number; maxAttempts: number }, owner: string) {
+  return { ...row, lane: laneOf(row.lane), owner };
+}
+
+function committed(row: TaskRow): CommittedTask {
+  return { id: row.id, name: row.name, lane: laneOf(row.lane), priority: row.priority, payload: row.payload, maxAttempts: row.maxAttempts };
+}
+
+function laneOf(lane: string): Lane {
+  // The registry refuses unknown lanes at start-up; a row from a newer version would still read as a lane.
+  return isLane(lane) ? lane : 'default';
+}
+
+/** Claims tasks `ids` (a `uuidList`) for `owner`, each that may run now. */
+function prepareClaimById(db: Db) {
+  return db
+    .update(tasks)
+    .set({
+      state: 'active',
+      attemptsMade: sql`case when ${tasks.state} = 'failed' then 1 else ${tasks.attemptsMade} + 1 end`,
+      lockedBy: sql`${sql.placeholder('owner')}`,
+      lockedUntil: lease(sql`${sql.placeholder('leaseMs')}`),
+      startedAt: sql`coalesce(${tasks.startedAt}, now())`,
+      finishedAt: null,
+      relayedAt: sql`coalesce(${tasks.relayedAt}, now())`,
+    })
+    .where(and(uuidIn(tasks.id, sql.placeholder('ids')), or(claimable, eq(tasks.state, 'failed'))))
+    .returning(claimedColumns)
+    .prepare('task_claim_by_id');
+}
+
+/** Completes the claims given as JSON `done`: `[{ id, owner, attempt, result }]`, each only while it holds. */
+function prepareCompletion(db: Db) {
+  return db
+    .update(tasks)
+    .set({ state: 'completed', result: sql`done.result`, error: null, finishedAt: sql`now()`, lockedBy: null, lockedUntil: null })
+    .from(sql`jsonb_to_recordset(${sql.placeholder('done')}::jsonb) as done (id uuid, owner text, attempt int, result jsonb)`)
+    .where(heldBy(sql`done`))
+    .returning({ id: tasks.id })
+    .prepare('task_complete');
 }

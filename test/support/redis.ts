@@ -45,9 +45,14 @@ export class OwnRedis {
   }
 
   static async start(extraArgs: readonly string[] = []): Promise<OwnRedis> {
-    const redis = new OwnRedis(await freePort(), extraArgs);
+    const redis = await OwnRedis.reserve(extraArgs);
     await redis.start();
     return redis;
+  }
+
+  /** One on a free port, not started yet: a Redis that is down when Bookly starts. */
+  static async reserve(extraArgs: readonly string[] = []): Promise<OwnRedis> {
+    return new OwnRedis(await freePort(), extraArgs);
   }
 
   async start(): Promise<void> {

@@ -25,9 +25,14 @@ export function runCli(args: readonly string[], env: Record<string, string>, cwd
   });
 }
 
-/** Starts `bookly serve` on a free port and resolves once it listens. */
+/** Starts `bookly serve` on a free port and resolves once it serves (listening, migrated, running tasks). */
 export function startServerProcess(env: Record<string, string>, nodeArgs?: readonly string[]): Promise<ServerProcess> {
-  return startProcess('serve', { PORT: '0', ...env }, /Server listening at (http:\/\/127\.0\.0\.1:\d+)/, undefined, nodeArgs);
+  return startProcess('serve', { PORT: '0', ...env }, /"address":"(http:\/\/127\.0\.0\.1:\d+)","msg":"ready"/, undefined, nodeArgs);
+}
+
+/** Starts `bookly serve` and resolves as soon as it listens, before its database may answer. */
+export function startListeningServerProcess(env: Record<string, string>): Promise<ServerProcess> {
+  return startProcess('serve', { PORT: '0', ...env }, /Server listening at (http:\/\/127\.0\.0\.1:\d+)/);
 }
 
 /** Starts `bookly worker` and resolves once it runs (`url` is its metrics server's, when it has one). */

@@ -4,9 +4,8 @@ import { join } from 'node:path';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { type Logger, pino } from 'pino';
 import { type Config, loadConfig } from '../../src/config/load-config.js';
-import { createDeps, type Deps } from '../../src/deps.js';
+import { createDeps, type Deps, type RunningTasks } from '../../src/deps.js';
 import { buildApp } from '../../src/http/app.js';
-import { type RunningTasks, startTaskRunner } from '../../src/tasks/start-runner.js';
 import type { TestDatabase } from './databases.js';
 import type { SmtpPeer } from './smtp-peer.js';
 
@@ -74,7 +73,7 @@ export async function startTestApp(options: TestAppOptions): Promise<TestApp> {
   const config = loadConfig(testEnv(options));
   const log = options.log ?? pino({ level: config.logLevel });
   const deps = await createDeps(config, { log, database: options.db.database });
-  const tasks = options.runner === false ? undefined : await startTaskRunner(deps);
+  const tasks = options.runner === false ? undefined : await deps.startTasks();
   const app = await buildApp(deps);
   await app.ready();
   let closed = false;

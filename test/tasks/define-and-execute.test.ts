@@ -2,14 +2,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import Type from 'typebox';
-import type { Deps } from '../../src/deps.js';
+import type { TaskServices } from '../../src/tasks/context.js';
 import { defineTask, PermanentTaskError } from '../../src/tasks/define.js';
 import { executeTask, retryDelay } from '../../src/tasks/execute-task.js';
 import { TaskRegistry, taskDefinitions } from '../../src/tasks/registry.js';
 
 const log = pino({ level: 'silent' });
 // The tasks below touch no service.
-const deps = {} as Deps;
+const services = {} as TaskServices;
 
 const echo = defineTask({
   name: 'test.echo',
@@ -26,7 +26,7 @@ const echo = defineTask({
 
 const registry = new TaskRegistry([echo]);
 const attempt = (payload: unknown, attemptsMade = 1) => ({ id: 'task-1', name: 'test.echo', payload, attemptsMade, maxAttempts: 3 });
-const options = { registry, deps, log };
+const options = { registry, services, log };
 
 describe('task definitions and one attempt', () => {
   it("knows the application's tasks, each once", () => {

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { AppError, type ErrorDetail } from '../../errors.js';
+import { isDatabaseUnreachable } from '../../db/errors.js';
+import { AppError, type ErrorDetail, ServiceUnavailableError } from '../../errors.js';
 
 export interface ErrorBody {
   message: string;
@@ -15,6 +16,12 @@ export interface ErrorBody {
  */
 export const errorsPlugin = fp(async (app: FastifyInstance) => {
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
+    if (!(error instanceof AppError) && isDatabaseUnreachable(error)) {
+      // Not the error itself: drizzle's message carries the statement and its parameters.
+      request.log.warn({ code: (error as { code?: string }).code }, 'request failed: the database is unreachable');
+      const { status, body } = toErrorBody(new ServiceUnavailableError('The database is not answering right now'));
+      return reply.status(status).send(body);
+    }
     const { status, body } = toErrorBody(error);
     if (status >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.info({ status, code: body.error_code }, body.message);

@@ -1,7 +1,7 @@
 import { type JobsOptions, Queue } from 'bullmq';
 import type { QueueSnapshot } from '../../observability/metrics.js';
 import type { RedisConnection } from '../../redis/connection.js';
-import { type Lane, lanes } from '../define.js';
+import { type Lane, lanes } from '../lane.js';
 import type { CommittedTask } from '../task-queue.js';
 
 /** What stays in Redis after a job ends: finished jobs a day, failed ones a week (the database keeps both for good). */
@@ -42,6 +42,7 @@ export class BullQueues {
             // One BullMQ attempt: the task table counts attempts, and a retry is the same job delayed.
             attempts: 1,
             ...(task.priority > 0 ? { priority: task.priority } : {}),
+            ...(task.delayMs ? { delay: task.delayMs } : {}),
             ...retention,
           },
         }));
@@ -51,10 +52,22 @@ export class BullQueues {
     }
   }
 
-  /** The ids among `ids` that no queue holds (Redis lost them, or never had them). */
-  async missing(tasks: readonly { id: string; lane: Lane }[]): Promise<string[]> {
+  /**
+   * Of `tasks` (unfinished in the database), those whose job no longer stands
+   * for them: missing (Redis lost it, or never had it) or finished (failed on
+   * an error of its own, or as stalled too often).
+   */
+  async adrift(tasks: readonly CommittedTask[]): Promise<{ missing: CommittedTask[]; finished: CommittedTask[] }> {
     const states = await Promise.all(tasks.map((task) => this.queue(task.lane).getJobState(task.id)));
-    return tasks.filter((_, i) => states[i] === 'unknown').map((task) => task.id);
+    return {
+      missing: tasks.filter((_, i) => states[i] === 'unknown'),
+      finished: tasks.filter((_, i) => states[i] === 'failed' || states[i] === 'completed'),
+    };
+  }
+
+  /** Removes the finished jobs of `tasks`, so that adding them again queues them (BullMQ ignores a job id it holds). */
+  async removeFinished(tasks: readonly CommittedTask[]): Promise<void> {
+    await Promise.all(tasks.map((task) => this.queue(task.lane).remove(task.id)));
   }
 
   async snapshot(): Promise<QueueSnapshot> {

@@ -2,13 +2,13 @@ import type { Logger } from 'pino';
 import { OutageLog } from '../../lib/outage-log.js';
 import type { RedisConnection } from '../../redis/connection.js';
 import type { CommittedTask, TaskDispatcher } from '../task-queue.js';
+import type { TaskStore } from '../task-store.js';
 import type { BullQueues } from './queues.js';
-import type { RelayedTaskStore } from './relayed-task-store.js';
 
 export interface RelayOptions {
   readonly redis: RedisConnection;
   readonly queues: BullQueues;
-  readonly store: RelayedTaskStore;
+  readonly store: TaskStore;
   readonly log: Logger;
   /** How often to look for tasks committed while Redis could not take them. */
   readonly sweepMs: number;
@@ -80,17 +80,27 @@ export class Relay implements TaskDispatcher {
     }
   }
 
-  /** Hands over again the unfinished tasks, handed over more than `olderThanMs` ago, that Redis no longer holds. */
+  /**
+   * Hands over again the unfinished tasks, handed over more than `olderThanMs`
+   * ago, whose job no longer stands for them: Redis lost it, or BullMQ
+   * finished it while the task table says it is not done (a job failed by
+   * an error outside the task, or as stalled too often).
+   */
   async reconcile(olderThanMs: number): Promise<void> {
+    const { store, queues, log } = this.options;
     try {
-      const candidates = await this.options.store.unfinishedRelayed(olderThanMs, 1000);
-      const missing = new Set(await this.options.queues.missing(candidates));
-      if (missing.size === 0) return;
-      this.options.log.warn(
-        { tasks: missing.size },
-        'Redis lost tasks it had been given (did it restart without persistence?); handing them over again',
-      );
-      await this.options.queues.add(candidates.filter((task) => missing.has(task.id)));
+      const { missing, finished } = await queues.adrift(await store.unfinishedRelayed(olderThanMs, 1000));
+      if (missing.length > 0) {
+        log.warn(
+          { tasks: missing.length },
+          'Redis lost tasks it had been given (did it restart without persistence?); handing them over again',
+        );
+      }
+      if (finished.length > 0) {
+        log.warn({ tasks: finished.length }, 'BullMQ finished jobs whose tasks are not done; handing them over again');
+        await queues.removeFinished(finished);
+      }
+      await queues.add([...missing, ...finished]);
     } catch (err) {
       this.outage.failed(err);
     }

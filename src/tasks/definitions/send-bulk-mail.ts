@@ -9,8 +9,8 @@ export const sendBulkMail = defineTask({
   name: 'mail.bulk',
   payload: Type.Object({ mailingId: Type.String({ format: 'uuid' }) }),
   lane: 'bulk',
-  async run({ mailingId }, { deps }) {
-    return transaction(deps.db, async (tx) => {
+  async run({ mailingId }, { db, tasks }) {
+    return transaction(db, async (tx) => {
       // Marking the mailing in the same transaction makes a second run enqueue nothing.
       const [mailing] = await tx
         .update(mailings)
@@ -19,7 +19,7 @@ export const sendBulkMail = defineTask({
         .returning({ addresses: mailings.addresses });
       if (!mailing) return { skipped: 'the mailing is gone or was fanned out already' };
       const payloads = mailing.addresses.map((address) => ({ mailingId, address }));
-      await deps.tasks.enqueueMany(tx, 'mail.bulk-message', payloads);
+      await tasks.enqueueMany(tx, 'mail.bulk-message', payloads);
       return { recipients: payloads.length };
     });
   },

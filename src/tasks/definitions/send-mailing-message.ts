@@ -3,7 +3,6 @@ import Type from 'typebox';
 import { mailings } from '../../db/schema/index.js';
 import { bulkMessage } from '../../mail/templates/bulk-message.js';
 import { defineTask } from '../define.js';
-import { deliver } from './deliver.js';
 
 /** One recipient of a mailing. */
 export const sendMailingMessage = defineTask({
@@ -11,14 +10,11 @@ export const sendMailingMessage = defineTask({
   payload: Type.Object({ mailingId: Type.String({ format: 'uuid' }), address: Type.String() }),
   lane: 'bulk',
   attempts: 5,
-  async run({ mailingId, address }, { deps, signal }) {
+  async run({ mailingId, address }, { db, mail, signal }) {
     // Not the address list: a thousand addresses read for each of a thousand messages was most of a bulk send's cost.
-    const [mailing] = await deps.db
-      .select({ subject: mailings.subject, html: mailings.html })
-      .from(mailings)
-      .where(eq(mailings.id, mailingId));
+    const [mailing] = await db.select({ subject: mailings.subject, html: mailings.html }).from(mailings).where(eq(mailings.id, mailingId));
     if (!mailing) return { skipped: 'the mailing is gone' };
-    await deliver(deps, { to: address, ...bulkMessage(mailing) }, 'bulk', signal);
+    await mail.send({ to: address, ...bulkMessage(mailing) }, 'bulk', signal);
     return null;
   },
 });
