@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { verifyDecoy, verifyPassword } from '../auth/passwords.js';
 import type { RevocationStore } from '../auth/revocations.js';
 import type { TokenClaims, TokenService } from '../auth/tokens.js';
@@ -26,7 +27,11 @@ export class SessionService {
     if (!user || !valid) {
       throw new UnauthorizedError('invalid_email_or_password', 'Invalid email or password', 'Check your email and password');
     }
-    const [accessToken, refreshToken] = await Promise.all([this.tokens.issue(user, false), this.tokens.issue(user, true)]);
+    const sessionId = randomUUID();
+    const [accessToken, refreshToken] = await Promise.all([
+      this.tokens.issue(user, sessionId, false),
+      this.tokens.issue(user, sessionId, true),
+    ]);
     return { user, accessToken, refreshToken };
   }
 
@@ -57,8 +62,9 @@ export class SessionService {
     return { user, claims };
   }
 
+  /** A new access token of the refresh token's session. */
   refresh(session: Session): Promise<string> {
-    return this.tokens.issue(session.user, false);
+    return this.tokens.issue(session.user, session.claims.sid, false);
   }
 
   /** Revokes the access token of the session, and the refresh token too when one is given. */

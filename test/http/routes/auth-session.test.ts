@@ -4,9 +4,13 @@ import { SignJWT } from 'jose';
 import { login, newSignup, verifiedAccount } from '../../support/accounts.js';
 import { describeEachDatabase } from '../../support/suite.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: claims are read field by field and asserted.
+const claimsOf = (token: string): any => JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString());
+
 describeEachDatabase('login, tokens and logout', (ctx) => {
   const get = (url: string, token?: string) => ctx.t.request({ method: 'GET', url, token });
   const me = (token?: string) => get('/api/v1/auth/me', token);
+  const refresh = (token: string) => get('/api/v1/auth/refresh_token', token);
 
   it('logs in with the email in any case and returns both tokens', async () => {
     const account = await verifiedAccount(ctx.t, ctx.smtp);
@@ -27,9 +31,13 @@ describeEachDatabase('login, tokens and logout', (ctx) => {
     assert.equal(payload.user.uid, account.uid);
     assert.equal(payload.exp - payload.iat, 3600, 'access tokens live an hour');
     assert.match(payload.jti, /^[0-9a-f-]{36}$/);
-    const refresh = JSON.parse(Buffer.from(reply.json.refresh_token.split('.')[1], 'base64url').toString());
-    assert.equal(refresh.refresh, true);
-    assert.equal(refresh.exp - refresh.iat, 2 * 24 * 3600, 'refresh tokens live two days');
+    assert.match(payload.sid, /^[0-9a-f-]{36}$/);
+    const refreshClaims = claimsOf(reply.json.refresh_token);
+    assert.equal(refreshClaims.refresh, true);
+    assert.equal(refreshClaims.exp - refreshClaims.iat, 2 * 24 * 3600, 'refresh tokens live two days');
+    assert.equal(refreshClaims.sid, payload.sid, 'both tokens of a login share its session id');
+    const again = await login(ctx.t, account.email, account.password);
+    assert.notEqual(claimsOf(again.accessToken).sid, payload.sid, 'each login is a session of its own');
   });
 
   it('gives the same 401 for a wrong password and an unknown email', async () => {
@@ -97,12 +105,13 @@ describeEachDatabase('login, tokens and logout', (ctx) => {
 
   it('refreshes an access token with the refresh token, and refuses the wrong kind of token either way', async () => {
     const account = await verifiedAccount(ctx.t, ctx.smtp);
-    const refreshed = await get('/api/v1/auth/refresh_token', account.refreshToken);
+    const refreshed = await refresh(account.refreshToken);
     assert.equal(refreshed.status, 200);
     assert.deepEqual(Object.keys(refreshed.json), ['access_token']);
     assert.equal((await me(refreshed.json.access_token)).status, 200);
+    assert.equal(claimsOf(refreshed.json.access_token).sid, claimsOf(account.refreshToken).sid, 'it carries on the session');
 
-    const withAccess = await get('/api/v1/auth/refresh_token', account.accessToken);
+    const withAccess = await refresh(account.accessToken);
     assert.equal(withAccess.status, 401);
     assert.equal(withAccess.json.error_code, 'refresh_token_required');
     const withRefresh = await me(account.refreshToken);
