@@ -50,6 +50,15 @@ export class TokenService {
       .sign(await this.key);
   }
 
+  /**
+   * When a session begun by now is over for certain: its refresh token, issued
+   * at login, expires within the refresh lifetime from now, and an access token
+   * refreshed at that last moment lives the access lifetime longer.
+   */
+  sessionOverBy(): Date {
+    return new Date(Date.now() + (this.ttlSeconds.refresh + this.ttlSeconds.access) * 1000);
+  }
+
   /** The token's claims, or `invalid_token` when it is malformed, badly signed or expired. */
   async verify(token: string): Promise<TokenClaims> {
     try {

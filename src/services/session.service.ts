@@ -55,7 +55,7 @@ export class SessionService {
         'Send the refresh token from /auth/login',
       );
     }
-    const [revoked, user] = await Promise.all([this.revocations.isRevoked(claims.jti), this.accounts.findById(claims.user.uid)]);
+    const [revoked, user] = await Promise.all([this.revocations.isRevoked(claims.sid), this.accounts.findById(claims.user.uid)]);
     if (revoked) throw revokedError();
     if (!user) throw new UnauthorizedError('invalid_token', 'The account of this token no longer exists');
     if (user.tokenGeneration !== claims.gen) throw revokedError();
@@ -67,19 +67,23 @@ export class SessionService {
     return this.tokens.issue(session.user, session.claims.sid, false);
   }
 
-  /** Revokes the access token of the session, and the refresh token too when one is given. */
+  /**
+   * Ends the access token's session: its refresh token and every access token
+   * of it are refused from then on. A refresh token given too ends its own
+   * session when that is another login of the same user.
+   */
   async logout(session: Session, refreshToken: string | undefined): Promise<void> {
-    await this.revoke(session.claims);
+    await this.revoke(session.claims.sid);
     if (refreshToken === undefined) return;
     const claims = await this.tokens.verify(refreshToken);
     if (!claims.refresh) {
       throw new UnauthorizedError('refresh_token_required', 'The refresh_token field holds an access token');
     }
-    if (claims.user.uid === session.user.uid) await this.revoke(claims);
+    if (claims.user.uid === session.user.uid && claims.sid !== session.claims.sid) await this.revoke(claims.sid);
   }
 
-  private revoke(claims: TokenClaims): Promise<void> {
-    return this.revocations.revoke(claims.jti, new Date(claims.exp * 1000));
+  private revoke(sessionId: string): Promise<void> {
+    return this.revocations.revoke(sessionId, this.tokens.sessionOverBy());
   }
 }
 
