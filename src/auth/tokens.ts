@@ -6,6 +6,8 @@ import { UnauthorizedError } from '../errors.js';
 
 const Claims = Type.Object({
   jti: Type.String(),
+  /** The login this token belongs to: its access and refresh tokens, and every access token refreshed from it. */
+  sid: Type.String({ format: 'uuid' }),
   iat: Type.Number(),
   exp: Type.Number(),
   refresh: Type.Boolean(),
@@ -37,14 +39,24 @@ export class TokenService {
     this.key = webcrypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash }, false, ['sign', 'verify']);
   }
 
-  async issue(subject: TokenSubject, refresh: boolean): Promise<string> {
+  /** A token of session `sessionId` (a UUID): login begins a session, refreshing carries it on. */
+  async issue(subject: TokenSubject, sessionId: string, refresh: boolean): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
-    return new SignJWT({ user: { uid: subject.uid, email: subject.email }, refresh, gen: subject.tokenGeneration })
+    return new SignJWT({ user: { uid: subject.uid, email: subject.email }, sid: sessionId, refresh, gen: subject.tokenGeneration })
       .setProtectedHeader({ alg: this.algorithm, typ: 'JWT' })
       .setJti(randomUUID())
       .setIssuedAt(now)
       .setExpirationTime(now + (refresh ? this.ttlSeconds.refresh : this.ttlSeconds.access))
       .sign(await this.key);
+  }
+
+  /**
+   * When a session begun by now is over for certain: its refresh token, issued
+   * at login, expires within the refresh lifetime from now, and an access token
+   * refreshed at that last moment lives the access lifetime longer.
+   */
+  sessionOverBy(): Date {
+    return new Date(Date.now() + (this.ttlSeconds.refresh + this.ttlSeconds.access) * 1000);
   }
 
   /** The token's claims, or `invalid_token` when it is malformed, badly signed or expired. */

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { verifyDecoy, verifyPassword } from '../auth/passwords.js';
 import type { RevocationStore } from '../auth/revocations.js';
 import type { TokenClaims, TokenService } from '../auth/tokens.js';
@@ -26,7 +27,11 @@ export class SessionService {
     if (!user || !valid) {
       throw new UnauthorizedError('invalid_email_or_password', 'Invalid email or password', 'Check your email and password');
     }
-    const [accessToken, refreshToken] = await Promise.all([this.tokens.issue(user, false), this.tokens.issue(user, true)]);
+    const sessionId = randomUUID();
+    const [accessToken, refreshToken] = await Promise.all([
+      this.tokens.issue(user, sessionId, false),
+      this.tokens.issue(user, sessionId, true),
+    ]);
     return { user, accessToken, refreshToken };
   }
 
@@ -50,30 +55,35 @@ export class SessionService {
         'Send the refresh token from /auth/login',
       );
     }
-    const [revoked, user] = await Promise.all([this.revocations.isRevoked(claims.jti), this.accounts.findById(claims.user.uid)]);
+    const [revoked, user] = await Promise.all([this.revocations.isRevoked(claims.sid), this.accounts.findById(claims.user.uid)]);
     if (revoked) throw revokedError();
     if (!user) throw new UnauthorizedError('invalid_token', 'The account of this token no longer exists');
     if (user.tokenGeneration !== claims.gen) throw revokedError();
     return { user, claims };
   }
 
+  /** A new access token of the refresh token's session. */
   refresh(session: Session): Promise<string> {
-    return this.tokens.issue(session.user, false);
+    return this.tokens.issue(session.user, session.claims.sid, false);
   }
 
-  /** Revokes the access token of the session, and the refresh token too when one is given. */
+  /**
+   * Ends the access token's session: its refresh token and every access token
+   * of it are refused from then on. A refresh token given too ends its own
+   * session when that is another login of the same user.
+   */
   async logout(session: Session, refreshToken: string | undefined): Promise<void> {
-    await this.revoke(session.claims);
+    await this.revoke(session.claims.sid);
     if (refreshToken === undefined) return;
     const claims = await this.tokens.verify(refreshToken);
     if (!claims.refresh) {
       throw new UnauthorizedError('refresh_token_required', 'The refresh_token field holds an access token');
     }
-    if (claims.user.uid === session.user.uid) await this.revoke(claims);
+    if (claims.user.uid === session.user.uid && claims.sid !== session.claims.sid) await this.revoke(claims.sid);
   }
 
-  private revoke(claims: TokenClaims): Promise<void> {
-    return this.revocations.revoke(claims.jti, new Date(claims.exp * 1000));
+  private revoke(sessionId: string): Promise<void> {
+    return this.revocations.revoke(sessionId, this.tokens.sessionOverBy());
   }
 }
 

@@ -21,12 +21,12 @@ export const linkTokens = pgTable(
   ],
 );
 
-/** Logged-out JWTs, kept until they would have expired anyway. */
-export const revokedTokens = pgTable(
-  'revoked_tokens',
+/** Ended sessions (logouts), kept until no token of theirs could be valid anyway. */
+export const revokedSessions = pgTable(
+  'revoked_sessions',
   {
-    jti: uuid('jti').primaryKey(),
+    sessionId: uuid('session_id').primaryKey(),
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
   },
-  (t) => [index('revoked_tokens_expires_idx').on(t.expiresAt)],
+  (t) => [index('revoked_sessions_expires_idx').on(t.expiresAt)],
 );

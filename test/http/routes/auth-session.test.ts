@@ -1,12 +1,22 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { SignJWT } from 'jose';
+import { revokedSessions } from '../../../src/db/schema/index.js';
 import { login, newSignup, verifiedAccount } from '../../support/accounts.js';
 import { describeEachDatabase } from '../../support/suite.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: claims are read field by field and asserted.
+const claimsOf = (token: string): any => JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString());
 
 describeEachDatabase('login, tokens and logout', (ctx) => {
   const get = (url: string, token?: string) => ctx.t.request({ method: 'GET', url, token });
   const me = (token?: string) => get('/api/v1/auth/me', token);
+  const refresh = (token: string) => get('/api/v1/auth/refresh_token', token);
+  const assertRevoked = async (reply: Promise<{ status: number; json: { error_code: string } }>, what: string) => {
+    const { status, json } = await reply;
+    assert.equal(status, 401, what);
+    assert.equal(json.error_code, 'token_revoked', what);
+  };
 
   it('logs in with the email in any case and returns both tokens', async () => {
     const account = await verifiedAccount(ctx.t, ctx.smtp);
@@ -27,9 +37,13 @@ describeEachDatabase('login, tokens and logout', (ctx) => {
     assert.equal(payload.user.uid, account.uid);
     assert.equal(payload.exp - payload.iat, 3600, 'access tokens live an hour');
     assert.match(payload.jti, /^[0-9a-f-]{36}$/);
-    const refresh = JSON.parse(Buffer.from(reply.json.refresh_token.split('.')[1], 'base64url').toString());
-    assert.equal(refresh.refresh, true);
-    assert.equal(refresh.exp - refresh.iat, 2 * 24 * 3600, 'refresh tokens live two days');
+    assert.match(payload.sid, /^[0-9a-f-]{36}$/);
+    const refreshClaims = claimsOf(reply.json.refresh_token);
+    assert.equal(refreshClaims.refresh, true);
+    assert.equal(refreshClaims.exp - refreshClaims.iat, 2 * 24 * 3600, 'refresh tokens live two days');
+    assert.equal(refreshClaims.sid, payload.sid, 'both tokens of a login share its session id');
+    const again = await login(ctx.t, account.email, account.password);
+    assert.notEqual(claimsOf(again.accessToken).sid, payload.sid, 'each login is a session of its own');
   });
 
   it('gives the same 401 for a wrong password and an unknown email', async () => {
@@ -97,12 +111,13 @@ describeEachDatabase('login, tokens and logout', (ctx) => {
 
   it('refreshes an access token with the refresh token, and refuses the wrong kind of token either way', async () => {
     const account = await verifiedAccount(ctx.t, ctx.smtp);
-    const refreshed = await get('/api/v1/auth/refresh_token', account.refreshToken);
+    const refreshed = await refresh(account.refreshToken);
     assert.equal(refreshed.status, 200);
     assert.deepEqual(Object.keys(refreshed.json), ['access_token']);
     assert.equal((await me(refreshed.json.access_token)).status, 200);
+    assert.equal(claimsOf(refreshed.json.access_token).sid, claimsOf(account.refreshToken).sid, 'it carries on the session');
 
-    const withAccess = await get('/api/v1/auth/refresh_token', account.accessToken);
+    const withAccess = await refresh(account.accessToken);
     assert.equal(withAccess.status, 401);
     assert.equal(withAccess.json.error_code, 'refresh_token_required');
     const withRefresh = await me(account.refreshToken);
@@ -111,20 +126,27 @@ describeEachDatabase('login, tokens and logout', (ctx) => {
   });
 
   for (const method of ['GET', 'POST'] as const) {
-    it(`logs out with ${method}: that access token is refused from then on, other sessions are not`, async () => {
+    it(`logs out with ${method}: the session ends, its refresh token and every access token of it are refused, other sessions are not`, async () => {
       const account = await verifiedAccount(ctx.t, ctx.smtp);
+      const refreshedBefore = (await refresh(account.refreshToken)).json.access_token;
+      assert.equal((await me(refreshedBefore)).status, 200);
       const other = await login(ctx.t, account.email, account.password);
+
       const reply = await ctx.t.request({ method, url: '/api/v1/auth/logout', token: account.accessToken });
       assert.equal(reply.status, 200);
-      const after = await me(account.accessToken);
-      assert.equal(after.status, 401);
-      assert.equal(after.json.error_code, 'token_revoked');
-      assert.equal((await me(other.accessToken)).status, 200);
-      assert.equal((await get('/api/v1/auth/refresh_token', account.refreshToken)).status, 200, 'the refresh token was not in the request');
+      assert.equal(reply.json.message, 'Logged out');
+
+      await assertRevoked(me(account.accessToken), 'the access token logged out with');
+      await assertRevoked(refresh(account.refreshToken), 'the refresh token of that login');
+      await assertRevoked(me(refreshedBefore), 'an access token refreshed before the logout');
+      assert.equal((await me(other.accessToken)).status, 200, 'another login of the same user');
+      const refreshedOther = await refresh(other.refreshToken);
+      assert.equal(refreshedOther.status, 200, 'its refresh token too');
+      assert.equal((await me(refreshedOther.json.access_token)).status, 200);
     });
   }
 
-  it('revokes the refresh token too when the logout body carries it', async () => {
+  it('takes the refresh token of the same session in the logout body, and refuses an access token there', async () => {
     const account = await verifiedAccount(ctx.t, ctx.smtp);
     const reply = await ctx.t.request({
       method: 'POST',
@@ -133,9 +155,58 @@ describeEachDatabase('login, tokens and logout', (ctx) => {
       payload: { refresh_token: account.refreshToken },
     });
     assert.equal(reply.status, 200);
-    const refresh = await get('/api/v1/auth/refresh_token', account.refreshToken);
-    assert.equal(refresh.status, 401);
-    assert.equal(refresh.json.error_code, 'token_revoked');
+    await assertRevoked(refresh(account.refreshToken), 'the refresh token of the session');
+    const other = await login(ctx.t, account.email, account.password);
+    const wrongKind = await ctx.t.request({
+      method: 'POST',
+      url: '/api/v1/auth/logout',
+      token: other.accessToken,
+      payload: { refresh_token: other.accessToken },
+    });
+    assert.equal(wrongKind.status, 401);
+    assert.equal(wrongKind.json.error_code, 'refresh_token_required');
+  });
+
+  it('ends the session of a refresh token in the logout body when it is another login of the same user, never one of another user', async () => {
+    const account = await verifiedAccount(ctx.t, ctx.smtp);
+    const second = await login(ctx.t, account.email, account.password);
+    const third = await login(ctx.t, account.email, account.password);
+    const stranger = await verifiedAccount(ctx.t, ctx.smtp);
+    const logout = (refreshToken: string) =>
+      ctx.t.request({ method: 'POST', url: '/api/v1/auth/logout', token: account.accessToken, payload: { refresh_token: refreshToken } });
+
+    assert.equal((await logout(second.refreshToken)).status, 200);
+    await assertRevoked(me(account.accessToken), 'the session logged out');
+    await assertRevoked(refresh(second.refreshToken), 'the other session named in the body');
+    await assertRevoked(me(second.accessToken), 'its access token too');
+    assert.equal((await me(third.accessToken)).status, 200, 'a session not named');
+
+    const fresh = await login(ctx.t, account.email, account.password);
+    const withStranger = await ctx.t.request({
+      method: 'POST',
+      url: '/api/v1/auth/logout',
+      token: fresh.accessToken,
+      payload: { refresh_token: stranger.refreshToken },
+    });
+    assert.equal(withStranger.status, 200);
+    await assertRevoked(me(fresh.accessToken), 'the session logged out');
+    assert.equal((await refresh(stranger.refreshToken)).status, 200, "another user's refresh token is not revoked");
+    assert.equal((await me(stranger.accessToken)).status, 200);
+  });
+
+  it('keeps an ended session until no token of it can be valid, and forgets expired ones at each logout', async () => {
+    const account = await verifiedAccount(ctx.t, ctx.smtp);
+    const stale = '7d4e1a7c-1b8e-4c59-9b1f-2f9a3e6d5c40';
+    await ctx.t.deps.db.insert(revokedSessions).values({ sessionId: stale, expiresAt: new Date(Date.now() - 1000) });
+    await ctx.t.request({ method: 'GET', url: '/api/v1/auth/logout', token: account.accessToken });
+    const rows = await ctx.t.deps.db.select().from(revokedSessions);
+    assert.deepEqual(
+      rows.map((row) => row.sessionId),
+      [claimsOf(account.accessToken).sid],
+    );
+    const horizon = (ctx.t.config.jwt.refreshTtlSeconds + ctx.t.config.jwt.accessTtlSeconds) * 1000;
+    const kept = (rows[0]?.expiresAt.getTime() ?? 0) - Date.now();
+    assert.ok(kept > horizon - 60_000 && kept <= horizon, `kept for ${kept} ms`);
   });
 
   it('refuses a logout with a refresh token', async () => {

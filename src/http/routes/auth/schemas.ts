@@ -69,7 +69,7 @@ export const me = {
 };
 
 export const logout = {
-  summary: 'Revoke this access token',
+  summary: "End this access token's session: its refresh token and every access token of it are refused",
   tags: ['auth'],
   security: bearer,
   response: { 200: Message, ...errors(401) },
@@ -77,7 +77,7 @@ export const logout = {
 
 export const logoutWithBody = {
   ...logout,
-  summary: 'Revoke this access token, and the refresh token given in the body',
+  summary: "End this access token's session, and that of a refresh token of the same user given in the body",
   body: Type.Object({ refresh_token: Type.Optional(Type.String()) }),
   response: { 200: Message, ...errors(401, 422) },
 };
