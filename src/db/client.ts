@@ -67,8 +67,11 @@ async function openPglite(dataDir: string | null): Promise<Database> {
 
 async function openPostgres(url: string, poolSize: number): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5000 });
-  // An idle client that loses its server emits here; without a listener that would crash the process.
+  // A client that loses its server emits 'error': the pool listens on idle ones, and this on those
+  // checked out (a transaction under way when PostgreSQL restarts), which would crash the process
+  // otherwise. The statement under way fails with the same error, and that is where it is handled.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   const stats = { queries: 0 };
   const db = drizzlePg({ client: pool, schema, logger: counter(stats) }) as unknown as Db;
   return {

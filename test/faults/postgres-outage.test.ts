@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { newSignup } from '../support/accounts.js';
-import { adminToken, bulkAddresses, call, deliveries, report, sql, waitFor } from '../support/fault-rig.js';
+import { adminToken, bulkAddresses, call, deliveries, report, sql, waitFor, withOutputOnFailure } from '../support/fault-rig.js';
 import { OwnPostgres } from '../support/own-postgres.js';
 import { deleteKeys, redisUrl, testPrefix } from '../support/redis.js';
 import { type ServerProcess, startServerProcess, startWorkerProcess } from '../support/server-process.js';
@@ -73,7 +73,9 @@ describe('PostgreSQL stopped and started again', () => {
       await postgres.restart();
       const restarted = Date.now();
 
-      await waitFor('every mail', () => deliveries(smtp, addresses).delivered === addresses.length, 180_000);
+      await withOutputOnFailure(processes, () =>
+        waitFor('every mail', () => deliveries(smtp, addresses).delivered === addresses.length, 180_000),
+      );
       const recoveredMs = Date.now() - restarted;
       await waitFor(
         'every task to be completed',

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { newSignup } from './accounts.js';
+import type { ServerProcess } from './server-process.js';
 import type { SmtpPeer } from './smtp-peer.js';
 
 /** A reply read off the wire, as a client sees it. */
@@ -88,4 +89,20 @@ export function report(fault: string, figures: Record<string, number | string>):
       .map(([key, value]) => `${key}=${value}`)
       .join(' ')}`,
   );
+}
+
+/** Runs `work`; if it fails, prints what the processes logged above info first (their errors say why). */
+export async function withOutputOnFailure<T>(processes: readonly ServerProcess[], work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    for (const process of processes) {
+      const lines = process
+        .output()
+        .split('\n')
+        .filter((line) => !line.includes('"level":30'));
+      console.log(`output of pid ${process.child.pid}:\n${lines.slice(-20).join('\n')}`);
+    }
+    throw error;
+  }
 }
