@@ -81,15 +81,6 @@ export class Attempts {
     return [...this.inFlight.keys()];
   }
 
-  /** Fires at the shutdown deadline: whatever still waits on a task gives up and hands it back. */
-  get stopping(): AbortSignal {
-    return this.deadline.signal;
-  }
-
-  get size(): number {
-    return this.inFlight.size;
-  }
-
   /** Runs one claimed attempt to its end, outcome written; `signal` aborts it from outside (BullMQ's own). */
   run(claim: ClaimedTask, signal?: AbortSignal): Promise<Ended> {
     const abort = new AbortController();
@@ -131,7 +122,8 @@ export class Attempts {
       return { ...outcome, recorded: true };
     } finally {
       linked.release();
-      this.inFlight.delete(claim.id);
+      // Only this attempt's entry: a later claim of the same task (after this one lost it) has its own.
+      if (this.inFlight.get(claim.id)?.claim === claim) this.inFlight.delete(claim.id);
     }
   }
 

@@ -72,16 +72,22 @@ describe('processes killed, frozen, or switched mid-batch', () => {
     assert.equal(delivered, addresses.length);
   });
 
-  it('bullmq: a worker killed (SIGKILL) mid-batch; the other delivers every mail', { timeout: 180_000 }, async () => {
+  /** The API and two workers in the BullMQ mode, with a 300-address bulk send under way. */
+  async function bulkUnderWay() {
     const { databaseUrl, bullmq } = await setting();
     const api = await started(startServerProcess(bullmq));
-    const [doomed] = await Promise.all([started(startWorkerProcess(bullmq)), started(startWorkerProcess(bullmq))]);
+    const workers = await Promise.all([started(startWorkerProcess(bullmq)), started(startWorkerProcess(bullmq))]);
     const token = await adminToken(api.url, smtp, databaseUrl);
     const addresses = bulkAddresses(300);
     smtp.delayMs = 20;
     assert.equal((await call(api.url, 'POST', '/api/v1/auth/send_mail', { addresses }, token)).status, 202);
     await waitFor('the batch to be under way', () => deliveries(smtp, addresses).delivered >= 50);
-    assert.equal(await doomed?.stop('SIGKILL'), null);
+    return { databaseUrl, addresses, worker: workers[0] as ServerProcess };
+  }
+
+  it('bullmq: a worker killed (SIGKILL) mid-batch; the other delivers every mail', { timeout: 180_000 }, async () => {
+    const { databaseUrl, addresses, worker } = await bulkUnderWay();
+    assert.equal(await worker.stop('SIGKILL'), null);
     const killed = Date.now();
     await waitFor('every mail', () => deliveries(smtp, addresses).delivered === addresses.length, 120_000);
     const recoveredMs = Date.now() - killed;
@@ -92,28 +98,21 @@ describe('processes killed, frozen, or switched mid-batch', () => {
   });
 
   it('bullmq: a worker frozen (SIGSTOP) past its lock and resumed; nothing is lost or overwritten', { timeout: 180_000 }, async () => {
-    const { databaseUrl, bullmq } = await setting();
-    const api = await started(startServerProcess(bullmq));
-    const [frozen] = await Promise.all([started(startWorkerProcess(bullmq)), started(startWorkerProcess(bullmq))]);
-    const token = await adminToken(api.url, smtp, databaseUrl);
-    const addresses = bulkAddresses(300);
-    smtp.delayMs = 20;
-    assert.equal((await call(api.url, 'POST', '/api/v1/auth/send_mail', { addresses }, token)).status, 202);
-    await waitFor('the batch to be under way', () => deliveries(smtp, addresses).delivered >= 50);
-    frozen?.child.kill('SIGSTOP');
+    const { databaseUrl, addresses, worker: frozen } = await bulkUnderWay();
+    frozen.child.kill('SIGSTOP');
     // Three leases: its locks and claims lapse, and the other worker takes its jobs.
     await new Promise((resolve) => setTimeout(resolve, 6000));
-    frozen?.child.kill('SIGCONT');
+    frozen.child.kill('SIGCONT');
 
     await waitFor('every mail', () => deliveries(smtp, addresses).delivered === addresses.length, 120_000);
     await waitFor('every task completed', async () => (await unfinished(databaseUrl)) === 0);
     const rows = await sql(databaseUrl, `select state, count(*)::int as n from tasks group by state`);
     assert.deepEqual(rows, [{ state: 'completed', n: 302 }], 'every task completed, none left failed or running');
     const { delivered, duplicates } = deliveries(smtp, addresses);
-    const superseded = (frozen?.output().match(/another attempt has the task/g) ?? []).length;
+    const superseded = (frozen.output().match(/another attempt has the task/g) ?? []).length;
     report('worker frozen past its lock, then resumed (bullmq)', { delivered, duplicates, outcomesRefusedToTheThawedWorker: superseded });
     assert.equal(delivered, addresses.length);
-    assert.equal(frozen?.child.exitCode, null, 'the thawed worker runs on');
+    assert.equal(frozen.child.exitCode, null, 'the thawed worker runs on');
   });
 
   it('tasks left running by the BullMQ mode run when the next start is in-process', { timeout: 180_000 }, async () => {
