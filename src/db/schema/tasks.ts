@@ -6,8 +6,9 @@ export type TaskState = (typeof taskStates)[number];
 
 /**
  * Every background task, written in the same transaction as the change that
- * calls for it. The row is the task's truth in both modes: the local runner
- * claims rows, the BullMQ relay hands them over and workers report back here.
+ * calls for it. The row is the task's truth in both modes, and its one state
+ * machine is `TaskStore`'s (src/tasks/task-store.ts): the in-process runner
+ * claims due rows, a BullMQ worker claims the row of the job it was handed.
  */
 export const tasks = pgTable(
   'tasks',
@@ -19,13 +20,22 @@ export const tasks = pgTable(
     state: text('state', { enum: taskStates }).notNull().default('pending'),
     /** Lower runs first within a lane. */
     priority: integer('priority').notNull().default(0),
+    /** Attempts begun, this one included; while `active`, the claim's fencing number (see `lockedBy`). */
     attemptsMade: integer('attempts_made').notNull().default(0),
     maxAttempts: integer('max_attempts').notNull(),
     /** When a pending or delayed task may run next. */
     runAt: timestamp('run_at', { withTimezone: true }).notNull().defaultNow(),
     /** Redis mode: when the relay handed the task to BullMQ. Null while it waits in the database. */
     relayedAt: timestamp('relayed_at', { withTimezone: true }),
+    /**
+     * While `active`, in both modes: the process whose claim holds the task. Every write that ends or
+     * renews the attempt names this owner and `attemptsMade`, and applies only while both still match.
+     */
     lockedBy: text('locked_by'),
+    /**
+     * While `active`, in both modes: the claim's lease, renewed by its process while the attempt runs.
+     * Once past, any runner may claim the task again, as a newer attempt (its process died or froze).
+     */
     lockedUntil: timestamp('locked_until', { withTimezone: true }),
     result: jsonb('result'),
     error: text('error'),
