@@ -53,7 +53,8 @@ async function startProcess(
   let output = '';
   let started = false;
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`bookly ${command} did not start:\n${output}`)), 60_000);
+    // Generous: on a loaded two-core machine, compiling and starting one took over a minute once.
+    const timer = setTimeout(() => reject(new Error(`bookly ${command} did not start:\n${output}`)), 120_000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       // The last megabyte is plenty to show why a process failed; a benchmark's request log would grow without end.
