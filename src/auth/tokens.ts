@@ -4,20 +4,28 @@ import Type from 'typebox';
 import { Compile } from 'typebox/compile';
 import { UnauthorizedError } from '../errors.js';
 
+// Every claim that names a row is a UUID, so a forged one is refused here rather than by the database (a 500).
+const Uuid = Type.String({ format: 'uuid' });
+// Whole seconds, as issue() writes them; Integer also refuses NaN and ±Infinity.
+const Seconds = Type.Integer({ minimum: 0 });
+
 const Claims = Type.Object({
-  jti: Type.String(),
+  jti: Uuid,
   /** The login this token belongs to: its access and refresh tokens, and every access token refreshed from it. */
-  sid: Type.String({ format: 'uuid' }),
-  iat: Type.Number(),
-  exp: Type.Number(),
+  sid: Uuid,
+  iat: Seconds,
+  exp: Seconds,
   refresh: Type.Boolean(),
-  user: Type.Object({ uid: Type.String(), email: Type.String() }),
+  user: Type.Object({ uid: Uuid, email: Type.String() }),
   /** The user's token generation when it was issued; a password reset moves it on. */
   gen: Type.Integer(),
 });
 export type TokenClaims = Type.Static<typeof Claims>;
-// Compiled once: every authenticated request checks its token's claims.
+// Compiled once: every authenticated request checks its token's claims (typebox's compiler checks `format: 'uuid'`).
 const claimsValidator = Compile(Claims);
+
+/** How far ahead of this clock a token's `iat` may be: the issuing process's clock may run a little fast. */
+export const CLOCK_SKEW_SECONDS = 30;
 
 export interface TokenSubject {
   uid: string;
@@ -59,11 +67,17 @@ export class TokenService {
     return new Date(Date.now() + (this.ttlSeconds.refresh + this.ttlSeconds.access) * 1000);
   }
 
-  /** The token's claims, or `invalid_token` when it is malformed, badly signed or expired. */
+  /**
+   * The token's claims, or `invalid_token` when it is malformed, badly signed
+   * or expired, when a claim is not of its type (UUIDs, whole seconds), when
+   * it was issued more than {@link CLOCK_SKEW_SECONDS} in the future, or when
+   * it lives longer than the configured lifetime of its kind. Only a token
+   * that passes reaches the database.
+   */
   async verify(token: string): Promise<TokenClaims> {
     try {
       const { payload } = await jwtVerify(token, await this.key, { algorithms: [this.algorithm] });
-      if (claimsValidator.Check(payload)) return payload;
+      if (claimsValidator.Check(payload) && this.timely(payload)) return payload;
     } catch (error) {
       if (error instanceof errors.JWTExpired) {
         throw new UnauthorizedError('invalid_token', 'The token has expired', 'Log in again or use your refresh token');
@@ -71,5 +85,11 @@ export class TokenService {
       if (!(error instanceof errors.JOSEError)) throw error;
     }
     throw new UnauthorizedError('invalid_token', 'The token is invalid', 'Log in again to get a new token');
+  }
+
+  // jose checks only that `exp` has not passed: a signed `exp` of 1e308 would never expire, and an `iat` a year ahead would pass.
+  private timely(claims: TokenClaims): boolean {
+    const lifetime = claims.refresh ? this.ttlSeconds.refresh : this.ttlSeconds.access;
+    return claims.iat <= Date.now() / 1000 + CLOCK_SKEW_SECONDS && claims.exp - claims.iat <= lifetime;
   }
 }

@@ -49,3 +49,70 @@ describe('tokens', () => {
     }
   });
 });
+
+describe('token claims forged with the secret', () => {
+  const tokens = new TokenService('a secret', 'HS256', ttl);
+  const key = new TextEncoder().encode('a secret');
+  const sign = (payload: Record<string, unknown>) => new SignJWT(payload).setProtectedHeader({ alg: 'HS256' }).sign(key);
+  /** The claims issue() writes, at `iat` = now + `ahead` seconds, changed by `changes`. */
+  const claims = (changes: Record<string, unknown> = {}, ahead = 0) => {
+    const iat = Math.floor(Date.now() / 1000) + ahead;
+    return {
+      user: { uid: subject.uid, email: subject.email },
+      sid: sessionId,
+      refresh: false,
+      gen: subject.tokenGeneration,
+      jti: randomUUID(),
+      iat,
+      exp: iat + ttl.access,
+      ...changes,
+    };
+  };
+  const refused = async (payload: Record<string, unknown>, what: string) => {
+    await assert.rejects(
+      tokens.verify(await sign(payload)),
+      (error) => error instanceof UnauthorizedError && error.code === 'invalid_token',
+      what,
+    );
+  };
+
+  it('accepts the claims issue() writes, signed here, and an iat 10 s ahead (clock skew)', async () => {
+    assert.equal((await tokens.verify(await sign(claims()))).sid, sessionId);
+    assert.equal((await tokens.verify(await sign(claims({}, 10)))).sid, sessionId);
+    const now = Math.floor(Date.now() / 1000);
+    const refresh = { refresh: true, iat: now, exp: now + ttl.refresh };
+    assert.equal((await tokens.verify(await sign(claims(refresh)))).refresh, true, 'a refresh token of the full refresh lifetime');
+  });
+
+  it('refuses an iat beyond the clock skew: a year ahead, a minute ahead', async () => {
+    await refused(claims({}, 365 * 24 * 3600), 'a year ahead');
+    await refused(claims({}, 60), 'a minute ahead');
+  });
+
+  it('refuses a lifetime beyond the configured one of its kind', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    await refused(claims({ exp: 1e308 }), 'exp = 1e308');
+    await refused(claims({ exp: now + ttl.access + 1 }), 'an access token one second over the access lifetime');
+    await refused(claims({ exp: now + ttl.refresh }), 'an access token of the refresh lifetime');
+    await refused(claims({ refresh: true, exp: now + ttl.refresh + 1 }), 'a refresh token one second over the refresh lifetime');
+    await refused(claims({ iat: -3600 }), 'a negative iat, so a lifetime of decades');
+  });
+
+  it('refuses a claim that names a row but is not a UUID', async () => {
+    await refused(claims({ jti: 'not-a-uuid' }), 'jti');
+    await refused(claims({ sid: "1' or '1'='1" }), 'sid');
+    await refused(claims({ user: { uid: 'not-a-uuid', email: subject.email } }), 'user.uid');
+    await refused(claims({ user: { uid: 42, email: subject.email } }), 'a numeric user.uid');
+  });
+
+  it('refuses iat and exp that are not whole seconds', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    await refused(claims({ iat: now + 0.5 }), 'a float iat');
+    await refused(claims({ iat: String(now) }), 'a string iat');
+    await refused(claims({ exp: now + 0.5 }), 'a float exp');
+    const { iat: _, ...withoutIat } = claims();
+    await refused(withoutIat, 'no iat');
+    const { exp: __, ...withoutExp } = claims();
+    await refused(withoutExp, 'no exp');
+  });
+});
