@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { eq } from 'drizzle-orm';
@@ -9,6 +8,7 @@ import { migrate } from '../src/db/migrate.js';
 import { users } from '../src/db/schema/index.js';
 import { createPostgresDatabase } from './support/databases.js';
 import { runCli, runToEnd, startServerProcess } from './support/server-process.js';
+import { tempDir } from './support/temp-dir.js';
 import { testEnv } from './support/test-app.js';
 
 describe('the bookly command', () => {
@@ -49,7 +49,7 @@ describe('the bookly command', () => {
   });
 
   it('reads a .env file in the directory it runs in', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'bookly-env-'));
+    const dir = tempDir('env');
     writeFileSync(join(dir, '.env'), 'MAIL_STARTTLS=perhaps\n');
     const run = await runToEnd(runCli(['migrate'], {}, dir));
     assert.equal(run.code, 1);
@@ -57,7 +57,7 @@ describe('the bookly command', () => {
   });
 
   it('refuses to touch an embedded database a running server holds', { timeout: 60_000 }, async () => {
-    const dir = join(mkdtempSync(join(tmpdir(), 'bookly-lock-')), 'pglite');
+    const dir = join(tempDir('lock'), 'pglite');
     const env = testEnv({ databaseUrl: `pglite://${dir}` });
     const server = await startServerProcess(env);
     try {

@@ -1,6 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { type Logger, pino } from 'pino';
 import { type Config, loadConfig } from '../../src/config/load-config.js';
@@ -8,6 +5,7 @@ import { createDeps, type Deps, type RunningTasks } from '../../src/deps.js';
 import { buildApp } from '../../src/http/app.js';
 import type { TestDatabase } from './databases.js';
 import type { SmtpPeer } from './smtp-peer.js';
+import { tempDir } from './temp-dir.js';
 
 export const smtpLogin = { user: 'bookly', pass: 'smtp-secret' };
 
@@ -47,7 +45,7 @@ export function testEnv(options: Pick<TestAppOptions, 'smtp' | 'env'> & { databa
     NODE_ENV: 'test',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     JWT_SECRET: 'a test secret that is long enough for HS256 signing',
-    DATA_DIR: mkdtempSync(join(tmpdir(), 'bookly-test-')),
+    DATA_DIR: tempDir('test'),
     DOMAIN: 'bookly.test',
     AUTH_RATE_LIMIT: '0',
     TASK_POLL_MS: '50',

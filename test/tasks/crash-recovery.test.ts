@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { eq } from 'drizzle-orm';
@@ -11,6 +9,7 @@ import { newSignup } from '../support/accounts.js';
 import { createPostgresDatabase } from '../support/databases.js';
 import { startServerProcess } from '../support/server-process.js';
 import { SmtpPeer } from '../support/smtp-peer.js';
+import { tempDir } from '../support/temp-dir.js';
 import { smtpLogin, testEnv } from '../support/test-app.js';
 
 /**
@@ -35,7 +34,7 @@ describe('a task survives a crash of its process', () => {
     {
       name: 'embedded PGlite (the next start knows every running task was orphaned)',
       database: async () => {
-        const dir = join(mkdtempSync(join(tmpdir(), 'bookly-crash-')), 'pglite');
+        const dir = join(tempDir('crash'), 'pglite');
         return { url: `pglite://${dir}`, config: { kind: 'pglite' as const, dataDir: dir }, drop: async () => {} };
       },
     },
