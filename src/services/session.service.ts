@@ -73,13 +73,13 @@ export class SessionService {
    * session when that is another login of the same user.
    */
   async logout(session: Session, refreshToken: string | undefined): Promise<void> {
-    await this.revoke(session.claims.sid);
-    if (refreshToken === undefined) return;
-    const claims = await this.tokens.verify(refreshToken);
-    if (!claims.refresh) {
+    // The body's token is checked first: a logout that answers 401 must have changed nothing.
+    const other = refreshToken === undefined ? undefined : await this.tokens.verify(refreshToken);
+    if (other && !other.refresh) {
       throw new UnauthorizedError('refresh_token_required', 'The refresh_token field holds an access token');
     }
-    if (claims.user.uid === session.user.uid && claims.sid !== session.claims.sid) await this.revoke(claims.sid);
+    await this.revoke(session.claims.sid);
+    if (other && other.user.uid === session.user.uid && other.sid !== session.claims.sid) await this.revoke(other.sid);
   }
 
   private revoke(sessionId: string): Promise<void> {

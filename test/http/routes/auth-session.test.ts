@@ -165,6 +165,7 @@ describeEachDatabase('login, tokens and logout', (ctx) => {
     });
     assert.equal(wrongKind.status, 401);
     assert.equal(wrongKind.json.error_code, 'refresh_token_required');
+    assert.equal((await me(other.accessToken)).status, 200, 'a refused logout changes nothing');
   });
 
   it('ends the session of a refresh token in the logout body when it is another login of the same user, never one of another user', async () => {
