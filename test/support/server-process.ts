@@ -54,7 +54,11 @@ async function startProcess(
   let started = false;
   const url = await new Promise<string>((resolve, reject) => {
     // Generous: on a loaded two-core machine, compiling and starting one took over a minute once.
-    const timer = setTimeout(() => reject(new Error(`bookly ${command} did not start:\n${output}`)), 120_000);
+    const timer = setTimeout(() => {
+      // Not left running behind a failed test.
+      child.kill('SIGKILL');
+      reject(new Error(`bookly ${command} did not start:\n${output}`));
+    }, 120_000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       // The last megabyte is plenty to show why a process failed; a benchmark's request log would grow without end.
