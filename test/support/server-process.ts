@@ -16,13 +16,22 @@ export interface ServerProcess {
   stop(signal: NodeJS.Signals): Promise<number | null>;
 }
 
+/** Children still running, killed when the test process exits (a test that failed before stopping its own). */
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 /** Runs `bookly <command>` as a process of its own, as `npm start` would; `nodeArgs` go to Node (`--cpu-prof`). */
 export function runCli(args: readonly string[], env: Record<string, string>, cwd?: string, nodeArgs: readonly string[] = []): ChildProcess {
-  return spawn(process.execPath, [...nodeArgs, '--import', tsx, cli, ...args], {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', tsx, cli, ...args], {
     cwd,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  return child;
 }
 
 /** Starts `bookly serve` on a free port and resolves once it serves (listening, migrated, running tasks). */
