@@ -27,6 +27,20 @@ export interface RedisConfig {
   prefix: string;
 }
 
+/** What keeps slow, idle or too many clients from holding the server's sockets. Every time is in milliseconds. */
+export interface HttpLimits {
+  /** `HTTP_HEADERS_TIMEOUT_MS`: a connection whose request line and headers are not all in by then gets 408 and is closed. */
+  headersTimeoutMs: number;
+  /** `HTTP_REQUEST_TIMEOUT_MS`: the same for the whole request, body included. */
+  requestTimeoutMs: number;
+  /** `HTTP_CONNECTION_TIMEOUT_MS`: a connection on which nothing moves either way for this long is closed (a client that stops reading its answer). */
+  connectionTimeoutMs: number;
+  /** `HTTP_KEEP_ALIVE_TIMEOUT_MS`: how long a connection that has been answered waits for its next request. */
+  keepAliveTimeoutMs: number;
+  /** `HTTP_MAX_CONNECTIONS`: connections open at once; the server closes any beyond as it arrives. */
+  maxConnections: number;
+}
+
 export interface Config {
   env: 'development' | 'production' | 'test';
   logLevel: string;
@@ -39,6 +53,7 @@ export interface Config {
     trustProxy: boolean;
     /** Milliseconds a shutdown waits for requests and running tasks before giving up on them. */
     shutdownTimeoutMs: number;
+    limits: HttpLimits;
   };
   /** Where the embedded database and the generated JWT secret live. */
   dataDir: string;
@@ -115,6 +130,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       authRateLimit: read.integer('AUTH_RATE_LIMIT', 20, 0),
       trustProxy: read.boolean('TRUST_PROXY', false),
       shutdownTimeoutMs: read.integer('SHUTDOWN_TIMEOUT_MS', 10_000, 0),
+      limits: readHttpLimits(read),
     },
     dataDir,
     database: readDatabase(read, dataDir, concurrency),
@@ -204,4 +220,25 @@ function readRedis(read: EnvReader): RedisConfig | undefined {
   if (url === undefined) return undefined;
   if (!/^rediss?:\/\//.test(url)) read.problem('REDIS_URL must start with redis:// or rediss://');
   return { url, prefix };
+}
+
+function readHttpLimits(read: EnvReader): HttpLimits {
+  const hour = 3_600_000;
+  const limits: HttpLimits = {
+    headersTimeoutMs: read.integer('HTTP_HEADERS_TIMEOUT_MS', 10_000, 100, hour),
+    // Long enough for a 1 MiB body over a slow mobile link; short enough that a socket held by a
+    // client dribbling bytes is back within half a minute.
+    requestTimeoutMs: read.integer('HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, hour),
+    connectionTimeoutMs: read.integer('HTTP_CONNECTION_TIMEOUT_MS', 60_000, 100, hour),
+    // Fastify's default: above the 60 s idle timeout of the usual load balancers, which must be the
+    // ones to close an idle connection, or a request sent on it as the server closes it is lost.
+    keepAliveTimeoutMs: read.integer('HTTP_KEEP_ALIVE_TIMEOUT_MS', 72_000, 1, hour),
+    // Twenty times the 50 connections that keep both cores busy, and well inside the usual limit of
+    // open files (the database, Redis and PGlite's files need theirs too).
+    maxConnections: read.integer('HTTP_MAX_CONNECTIONS', 1000, 1, 1_000_000),
+  };
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
+    read.problem('HTTP_HEADERS_TIMEOUT_MS must not be longer than HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)');
+  }
+  return limits;
 }

@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Deps } from '../deps.js';
 import { ServiceUnavailableError } from '../errors.js';
+import { connectionHandling, maxParamLength } from './connections.js';
 import { authPlugin } from './plugins/auth.js';
 import { bodyParsersPlugin } from './plugins/body-parsers.js';
 import { docsPlugin } from './plugins/docs.js';
@@ -32,17 +33,20 @@ const servedWhileStarting = /^\/(health|ready|metrics|api\/v1\/docs|api\/v1\/ope
 
 /** The HTTP application: plugins, then routes. It does not listen; `server.ts` does. */
 export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<FastifyInstance> {
+  const connections = connectionHandling(deps.config.http.limits);
   const app = Fastify({
+    ...connections.serverOptions,
     loggerInstance: deps.log as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
     trustProxy: deps.config.http.trustProxy,
-    routerOptions: { ignoreTrailingSlash: true },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength },
     genReqId: (request) => {
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.:-]{1,64}$/.test(given) ? given : randomUUID();
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  connections.install(app);
   installValidators(app);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);

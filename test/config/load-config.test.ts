@@ -93,6 +93,48 @@ describe('configuration', () => {
     assert.equal(loadConfig({ MAIL_SERVER: 'smtp.example.com', USE_CREDENTIALS: 'false' }).mail.smtp?.useCredentials, false);
   });
 
+  it('bounds every HTTP wait and the connections, by default and as HTTP_* says', () => {
+    assert.deepEqual(loadConfig({}).http.limits, {
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
+      connectionTimeoutMs: 60_000,
+      keepAliveTimeoutMs: 72_000,
+      maxConnections: 1000,
+    });
+    const limits = loadConfig({
+      HTTP_HEADERS_TIMEOUT_MS: '2000',
+      HTTP_REQUEST_TIMEOUT_MS: '5000',
+      HTTP_CONNECTION_TIMEOUT_MS: '7000',
+      HTTP_KEEP_ALIVE_TIMEOUT_MS: '1000',
+      HTTP_MAX_CONNECTIONS: '50',
+    }).http.limits;
+    assert.deepEqual(limits, {
+      headersTimeoutMs: 2000,
+      requestTimeoutMs: 5000,
+      connectionTimeoutMs: 7000,
+      keepAliveTimeoutMs: 1000,
+      maxConnections: 50,
+    });
+  });
+
+  it('refuses an HTTP limit that would not bound anything', () => {
+    // 0 means "never" to Node: no timeout, no cap.
+    for (const name of [
+      'HTTP_HEADERS_TIMEOUT_MS',
+      'HTTP_REQUEST_TIMEOUT_MS',
+      'HTTP_CONNECTION_TIMEOUT_MS',
+      'HTTP_KEEP_ALIVE_TIMEOUT_MS',
+      'HTTP_MAX_CONNECTIONS',
+    ]) {
+      assert.throws(() => loadConfig({ [name]: '0' }), new RegExp(`${name} must be an integer`), name);
+      assert.throws(() => loadConfig({ [name]: 'soon' }), new RegExp(name), name);
+    }
+    assert.throws(
+      () => loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '40000' }),
+      /HTTP_HEADERS_TIMEOUT_MS must not be longer than HTTP_REQUEST_TIMEOUT_MS/,
+    );
+  });
+
   it('treats an empty value as unset, as .env files mean it', () => {
     assert.equal(loadConfig({ PORT: '', REDIS_URL: '' }).http.port, 8000);
     assert.equal(loadConfig({ REDIS_URL: '' }).redis, undefined);

@@ -16,6 +16,13 @@ export interface ErrorBody {
  */
 export const errorsPlugin = fp(async (app: FastifyInstance) => {
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
+    if (request.raw.destroyed && !request.raw.complete) {
+      // The connection closed mid-body (a request timeout, or the client left): Node's "aborted" is
+      // an ECONNRESET, which is not the database's, and there is no one left to answer.
+      const { status, body } = toErrorBody(new AppError(400, 'bad_request', 'The request ended before it was complete'));
+      request.log.info({ status, code: body.error_code }, body.message);
+      return reply.status(status).send(body);
+    }
     if (!(error instanceof AppError) && isDatabaseUnreachable(error)) {
       // Not the error itself: drizzle's message carries the statement and its parameters.
       request.log.warn({ code: (error as { code?: string }).code }, 'request failed: the database is unreachable');
@@ -29,7 +36,10 @@ export const errorsPlugin = fp(async (app: FastifyInstance) => {
   });
 
   app.setNotFoundHandler((request, reply) => {
-    return reply.status(404).send({ message: `No route ${request.method} ${request.url.split('?')[0]}`, error_code: 'not_found' });
+    // The path is shortened: an answer never echoes a whole URL back (a link token, kilobytes of it).
+    const path = request.url.split('?')[0] ?? '';
+    const shown = path.length > 100 ? `${path.slice(0, 100)}…` : path;
+    return reply.status(404).send({ message: `No route ${request.method} ${shown}`, error_code: 'not_found' });
   });
 });
 

@@ -4,7 +4,9 @@ import { Email, errors, Message, Text, Uuid } from '../../schemas/common.js';
 import { User } from '../../schemas/user.js';
 
 const Password = Type.String({ minLength: 8, maxLength: 128 });
-const LinkToken = Type.Object({ token: Type.String({ minLength: 1, maxLength: 256 }) });
+// No maxLength: a token of any length that is not one of ours is an invalid link (400), not a
+// malformed request (422); only its hash is ever looked up, so its length costs nothing.
+const LinkToken = Type.Object({ token: Type.String({ minLength: 1 }) });
 const bearer = [{ bearerAuth: [] }];
 
 export const signup = {
