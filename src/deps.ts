@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { resolveJwtSecret } from './auth/jwt-secret.js';
 import { LinkTokens } from './auth/link-tokens.js';
+import { argon2Verifier, type PasswordVerifier } from './auth/passwords.js';
 import { DbRevocationStore, type RevocationStore } from './auth/revocations.js';
 import { TokenService } from './auth/tokens.js';
 import type { Config } from './config/load-config.js';
@@ -50,6 +51,7 @@ export interface Deps {
   readonly tokens: TokenService;
   readonly revocations: RevocationStore;
   readonly links: LinkTokens;
+  readonly passwords: PasswordVerifier;
   readonly accounts: AccountService;
   readonly sessions: SessionService;
   readonly mailings: MailingService;
@@ -66,6 +68,8 @@ export interface CreateDepsOptions {
   log: Logger;
   /** An open database to use instead of opening the configured one; the caller closes it. */
   database?: Database;
+  /** A password verifier of the caller's own (a test counts verifications through it). */
+  passwords?: PasswordVerifier;
 }
 
 export async function createDeps(config: Config, options: CreateDepsOptions): Promise<Deps> {
@@ -120,6 +124,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions): Pr
     tokens,
     revocations,
     links,
+    passwords: options.passwords ?? argon2Verifier,
     accounts,
     sessions,
     mailings: new MailingService(db, tasks),

@@ -22,3 +22,17 @@ export async function verifyDecoy(password: string): Promise<false> {
   await verify(await decoy, password);
   return false;
 }
+
+/**
+ * Checks passwords against stored hashes. A sign-in that must cost the same
+ * whatever it is given calls exactly one of these once; a test counts the
+ * calls through a verifier of its own.
+ */
+export interface PasswordVerifier {
+  /** Whether `password` matches `passwordHash`. */
+  verify(passwordHash: string, password: string): Promise<boolean>;
+  /** The work of `verify`, against a hash nothing matches: for a guess with no account behind it. */
+  verifyDecoy(password: string): Promise<false>;
+}
+
+export const argon2Verifier: PasswordVerifier = { verify: verifyPassword, verifyDecoy };

@@ -5,6 +5,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Deps } from '../deps.js';
 import { ServiceUnavailableError } from '../errors.js';
 import { connectionHandling, maxParamLength } from './connections.js';
+import { adminBasicAuthPlugin } from './plugins/admin-basic-auth.js';
 import { authPlugin } from './plugins/auth.js';
 import { bodyParsersPlugin } from './plugins/body-parsers.js';
 import { docsPlugin } from './plugins/docs.js';
@@ -66,6 +67,11 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   await app.register(metricsPlugin, { metrics: deps.metrics });
   await app.register(rateLimitPlugin);
   await app.register(authPlugin, { sessions: deps.sessions });
+  await app.register(adminBasicAuthPlugin, {
+    accounts: deps.accounts,
+    passwords: deps.passwords,
+    failuresPerMinute: deps.config.http.authRateLimit,
+  });
   await app.register(docsPlugin);
 
   await app.register(authRoutes, { prefix: '/api/v1/auth', deps });
@@ -86,6 +92,6 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   if (deps.redis) checks.push({ name: 'redis', check: deps.redis.connection.ping });
   await app.register(opsRoutes, { deps, checks: [...checks, ...(options.readinessChecks ?? [])] });
   if (deps.devMailbox) await app.register(devMailboxRoutes, { prefix: '/dev', mailbox: deps.devMailbox });
-  if (deps.redis) await app.register(queueDashboard, { prefix: queueDashboardPrefix, queues: deps.redis.queues, accounts: deps.accounts });
+  if (deps.redis) await app.register(queueDashboard, { prefix: queueDashboardPrefix, queues: deps.redis.queues });
   return app;
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { type Logger, pino } from 'pino';
+import type { PasswordVerifier } from '../../src/auth/passwords.js';
 import { type Config, loadConfig } from '../../src/config/load-config.js';
 import { createDeps, type Deps, type RunningTasks } from '../../src/deps.js';
 import { buildApp } from '../../src/http/app.js';
@@ -19,6 +20,8 @@ export interface TestAppOptions {
   readonly runner?: boolean;
   /** A logger of the test's own (to read what the app logs). */
   readonly log?: Logger;
+  /** A password verifier of the test's own (to count verifications). */
+  readonly passwords?: PasswordVerifier;
 }
 
 export interface Reply {
@@ -70,7 +73,7 @@ export function testEnv(options: Pick<TestAppOptions, 'smtp' | 'env'> & { databa
 export async function startTestApp(options: TestAppOptions): Promise<TestApp> {
   const config = loadConfig(testEnv(options));
   const log = options.log ?? pino({ level: config.logLevel });
-  const deps = await createDeps(config, { log, database: options.db.database });
+  const deps = await createDeps(config, { log, database: options.db.database, passwords: options.passwords });
   const tasks = options.runner === false ? undefined : await deps.startTasks();
   const app = await buildApp(deps);
   await app.ready();

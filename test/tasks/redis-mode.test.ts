@@ -89,35 +89,6 @@ describe('Redis mode in one process', () => {
     assert.match(text, /bookly_queue_workers\{lane="bulk"\} 1/);
   });
 
-  it('guards the queue dashboard with an admin email and password', async () => {
-    t = await startTestApp({ db, smtp, env: env() });
-    const admin = await adminAccount(t, smtp);
-    const user = await verifiedAccount(t, smtp);
-    const basic = (email: string, password: string) => ({
-      authorization: `Basic ${Buffer.from(`${email}:${password}`).toString('base64')}`,
-    });
-    for (const headers of [
-      {},
-      basic(admin.email, 'wrong password'),
-      basic(user.email, user.password),
-      { authorization: 'Basic !!!' },
-      { authorization: `Bearer ${admin.accessToken}` },
-    ]) {
-      const refused = await t.request({ method: 'GET', url: '/admin/queues', headers });
-      assert.equal(refused.status, 401, JSON.stringify(headers));
-      assert.match(String(refused.headers['www-authenticate']), /^Basic /);
-      assert.doesNotMatch(refused.text, /bull/i);
-    }
-    const page = await t.request({ method: 'GET', url: '/admin/queues', headers: basic(admin.email, admin.password) });
-    assert.equal(page.status, 200);
-    assert.match(page.text, /<base href="\/admin\/queues\/"/);
-    const api = await t.request({ method: 'GET', url: '/admin/queues/api/queues', headers: basic(admin.email, admin.password) });
-    assert.equal(api.status, 200);
-    assert.deepEqual(api.json.queues.map((queue: { name: string }) => queue.name).sort(), ['bulk', 'default']);
-    const asset = await t.request({ method: 'GET', url: '/admin/queues/api/queues', headers: basic(user.email, user.password) });
-    assert.equal(asset.status, 401, 'its API too');
-  });
-
   it('warns at start when Redis may evict keys', async () => {
     const evicting = await OwnRedis.start(['--maxmemory-policy', 'allkeys-lru']);
     const lines: string[] = [];
