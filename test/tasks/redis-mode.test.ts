@@ -56,17 +56,18 @@ describe('Redis mode in one process', () => {
     assert.equal(me.json.error_code, 'token_revoked');
   });
 
-  it('keeps the send rate under MAIL_RATE_LIMIT in every second', async () => {
+  it('keeps the send rate under MAIL_RATE_LIMIT', async () => {
     t = await startTestApp({ db, smtp, env: env({ MAIL_RATE_LIMIT: '5' }) });
     const admin = await adminAccount(t, smtp);
     const addresses = Array.from({ length: 16 }, (_, i) => `rate${i}@example.com`);
+    const start = Date.now();
     await t.request({ method: 'POST', url: '/api/v1/auth/send_mail', token: admin.accessToken, payload: { addresses } });
     for (const address of addresses) await smtp.waitForMail((m) => m.to.includes(address), 30_000);
-    const perSecond = new Map<number, number>();
-    for (const mail of smtp.mails)
-      perSecond.set(Math.floor(mail.receivedAt / 1000), (perSecond.get(Math.floor(mail.receivedAt / 1000)) ?? 0) + 1);
-    // The peer counts when it answers, a little after the send began: a second's budget may spill by one.
-    assert.ok(Math.max(...perSecond.values()) <= 6, `mails per second: ${JSON.stringify([...perSecond.values()])}`);
+    const received = smtp.mails.filter((mail) => mail.to[0]?.startsWith('rate')).map((mail) => mail.receivedAt - start);
+    received.sort((a, b) => a - b);
+    // Lower bounds from a moment before the first booking: at 5 a second, the nth mail cannot arrive before
+    // n × 200 ms, however a busy machine bunches the answers (which counting mails per second mistook for a burst).
+    for (const [n, time] of received.entries()) assert.ok(time >= n * 200 - 10, `mail ${n + 1} at ${time} ms`);
   });
 
   it('shows queue depths, the oldest waiting task and the workers in /metrics', async () => {
