@@ -39,25 +39,31 @@ export class TagService {
    * Links the named tags to a book, creating the ones that do not exist. The
    * database settles races: a tag two requests create at once is created once
    * (`on conflict do nothing` waits for the other to commit), a link made
-   * twice is made once (the primary key).
+   * twice is made once (the primary key). It also settles case: names are
+   * compared only by the `lower()` of the unique index, never by JavaScript's
+   * `toLowerCase()`, which differs from it ("ΟΔΟΣ1", "İX"); of two names in
+   * one request that are the same tag, the first is the one created.
    */
   async attach(bookUid: string, names: readonly string[]): Promise<void> {
-    const byKey = new Map<string, string>();
-    for (const name of names) {
-      const trimmed = name.trim();
-      if (!byKey.has(trimmed.toLowerCase())) byKey.set(trimmed.toLowerCase(), trimmed);
-    }
-    if (byKey.size === 0) return;
+    const wanted = [...new Set(names.map((name) => name.trim()))];
+    if (wanted.length === 0) return;
     try {
       await transaction(this.db, async (tx) => {
         await tx
           .insert(tags)
-          .values([...byKey.values()].map((name) => ({ name })))
+          .values(wanted.map((name) => ({ name })))
           .onConflictDoNothing();
         const found = await tx
           .select({ uid: tags.uid })
           .from(tags)
-          .where(inArray(sql`lower(${tags.name})`, [...byKey.keys()]));
+          .where(
+            inArray(
+              sql`lower(${tags.name})`,
+              wanted.map((name) => sql`lower(${name})`),
+            ),
+          );
+        // Empty only if every tag was deleted in between: nothing is left to link.
+        if (found.length === 0) return;
         await tx
           .insert(bookTags)
           .values(found.map((tag) => ({ bookUid, tagUid: tag.uid })))

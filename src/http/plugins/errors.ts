@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { isDatabaseUnreachable } from '../../db/errors.js';
 import { AppError, type ErrorDetail, ServiceUnavailableError } from '../../errors.js';
+import { wellFormedKeyword } from '../schemas/well-formed.js';
 
 export interface ErrorBody {
   message: string;
@@ -133,6 +134,8 @@ function describeIssue(keyword: string, params: Record<string, unknown>, fallbac
       return `must be ${String(params.allowedValue)}`;
     case 'anyOf':
       return 'is not any of the allowed forms';
+    case wellFormedKeyword:
+      return String(params.problem);
     default:
       return fallback ?? 'is not valid';
   }

@@ -1,4 +1,5 @@
-import Type from 'typebox';
+import Type, { type TStringOptions } from 'typebox';
+import { wellFormedKeyword } from './well-formed.js';
 
 /** A time, sent as an ISO 8601 UTC string; handlers may hand over `Date`s. */
 export const Timestamp = Type.Unsafe<Date | string>({ type: 'string', format: 'date-time' });
@@ -7,8 +8,18 @@ export const Uuid = Type.String({ format: 'uuid' });
 
 export const Email = Type.String({ format: 'email', maxLength: 320 });
 
+/**
+ * Every string a client sends that is not a format of its own (an email, a
+ * UUID): a 422 names the field that holds U+0000, a lone surrogate or a
+ * leading U+FEFF (`well-formed.ts` says why each).
+ */
+export const WellFormedString = (options: TStringOptions = {}) => Type.String({ ...options, [wellFormedKeyword]: true });
+
 /** Text that is not only white space. */
-export const Text = (minLength: number, maxLength: number) => Type.String({ minLength, maxLength, pattern: '\\S' });
+export const Text = (minLength: number, maxLength: number) => WellFormedString({ minLength, maxLength, pattern: '\\S' });
+
+/** A day, `YYYY-MM-DD`, that exists, from 0001-01-01 (validation.ts gives `date` that meaning). */
+export const CalendarDate = Type.String({ format: 'date', description: 'YYYY-MM-DD, a real day from 0001-01-01 on' });
 
 export const Message = Type.Object({ message: Type.String() });
 

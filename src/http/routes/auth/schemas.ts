@@ -1,9 +1,9 @@
 import Type from 'typebox';
 import { Book, Review } from '../../schemas/catalogue.js';
-import { Email, errors, Message, Text, Uuid } from '../../schemas/common.js';
+import { Email, errors, Message, Text, Uuid, WellFormedString } from '../../schemas/common.js';
 import { User } from '../../schemas/user.js';
 
-const Password = Type.String({ minLength: 8, maxLength: 128 });
+const Password = WellFormedString({ minLength: 8, maxLength: 128 });
 // No maxLength: a token of any length that is not one of ours is an invalid link (400), not a
 // malformed request (422); only its hash is ever looked up, so its length costs nothing.
 const LinkToken = Type.Object({ token: Type.String({ minLength: 1 }) });
@@ -41,7 +41,7 @@ export const resendVerification = {
 export const login = {
   summary: 'Log in: an access token (1 h) and a refresh token (2 days)',
   tags: ['auth'],
-  body: Type.Object({ email: Email, password: Type.String({ minLength: 1, maxLength: 128 }) }),
+  body: Type.Object({ email: Email, password: WellFormedString({ minLength: 1, maxLength: 128 }) }),
   response: {
     200: Type.Object({
       message: Type.String(),
@@ -80,7 +80,7 @@ export const logout = {
 export const logoutWithBody = {
   ...logout,
   summary: "End this access token's session, and that of a refresh token of the same user given in the body",
-  body: Type.Object({ refresh_token: Type.Optional(Type.String()) }),
+  body: Type.Object({ refresh_token: Type.Optional(WellFormedString()) }),
   response: { 200: Message, ...errors(401, 422) },
 };
 
@@ -102,7 +102,7 @@ export const passwordResetConfirm = {
   summary: 'Set a new password with the link from the reset mail (single use, 1 hour)',
   tags: ['auth'],
   params: LinkToken,
-  body: Type.Object({ new_password: Password, confirm_new_password: Type.String({ maxLength: 128 }) }),
+  body: Type.Object({ new_password: Password, confirm_new_password: WellFormedString({ maxLength: 128 }) }),
   response: { 200: Message, ...errors(400, 415, 422, 429) },
 };
 
@@ -113,7 +113,7 @@ export const sendMail = {
   body: Type.Object({
     addresses: Type.Array(Email, { minItems: 1, maxItems: 1000 }),
     subject: Type.Optional(Text(1, 200)),
-    html: Type.Optional(Type.String({ minLength: 1, maxLength: 100_000 })),
+    html: Type.Optional(WellFormedString({ minLength: 1, maxLength: 100_000 })),
   }),
   response: { 202: Type.Object({ message: Type.String(), task_id: Uuid }), ...errors(401, 403, 422) },
 };

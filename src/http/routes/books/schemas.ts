@@ -1,6 +1,6 @@
 import Type from 'typebox';
 import { Book, BookDetail, PageQuery } from '../../schemas/catalogue.js';
-import { errors, Text, Uuid } from '../../schemas/common.js';
+import { CalendarDate, errors, Text, Uuid } from '../../schemas/common.js';
 
 const tags = ['books'];
 const security = [{ bearerAuth: [] }];
@@ -10,7 +10,7 @@ const fields = {
   title: Text(1, 255),
   author: Text(1, 255),
   publisher: Text(1, 255),
-  published_date: Type.String({ format: 'date', description: 'YYYY-MM-DD' }),
+  published_date: CalendarDate,
   page_count: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
   language: Text(1, 50),
 };
