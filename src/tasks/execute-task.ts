@@ -83,6 +83,10 @@ export function retryDelay(definition: TaskDefinition, attemptsMade: number, bas
   return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
 }
 
+/** The error as the task row keeps it, for an admin to read: never a failed statement's SQL or parameters. */
 function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  if (!(error instanceof Error)) return String(error);
+  // drizzle's message is the statement and its values (an email, a hash); the driver's own words say why.
+  if (/^Failed query:/.test(error.message) && error.cause instanceof Error) return `${error.name}: ${error.cause.message}`;
+  return `${error.name}: ${error.message}`;
 }

@@ -83,3 +83,24 @@ describe('task definitions and one attempt', () => {
     assert.ok(retryDelay(definition, 1, 20) <= 20, 'TASK_RETRY_BASE_MS replaces the first delay');
   });
 });
+
+describe("a task's stored error", () => {
+  it('keeps the cause of a failed statement, never its SQL or parameters', async () => {
+    const failing = defineTask({
+      name: 'test.failing-query',
+      payload: Type.Object({}),
+      attempts: 1,
+      async run() {
+        throw Object.assign(new Error('Failed query: select * from users where email = $1\nparams: victim@example.com'), {
+          name: 'DrizzleQueryError',
+          cause: new Error('connect ECONNREFUSED 127.0.0.1:5432'),
+        });
+      },
+    });
+    const outcome = await executeTask(
+      { id: 'task-2', name: 'test.failing-query', payload: {}, attemptsMade: 1, maxAttempts: 1 },
+      { registry: new TaskRegistry([failing]), services, log },
+    );
+    assert.deepEqual(outcome, { kind: 'failed', error: 'DrizzleQueryError: connect ECONNREFUSED 127.0.0.1:5432' });
+  });
+});
