@@ -59,20 +59,18 @@ export class AccountService {
     });
   }
 
-  /** Sends a new link to an unverified account; says nothing about whether the email is known. */
+  /**
+   * Asks for a new link to an unverified account. The request only records a
+   * task that decides, the same statement for any email, so neither the
+   * answer nor its timing tells whether the email has an account.
+   */
   async resendVerification(email: string): Promise<void> {
-    await transaction(this.db, async (tx) => {
-      const user = await findByEmail(tx, email);
-      if (user && !user.isVerified) await this.tasks.enqueue(tx, 'mail.verify-email', { userUid: user.uid });
-    });
+    await this.tasks.enqueue(this.db, 'mail.verification-request', { email: email.trim() });
   }
 
-  /** Mails a reset link to an existing account; says nothing about whether the email is known. */
+  /** Asks for a reset link to an existing account; the same work for any email, as `resendVerification`. */
   async requestPasswordReset(email: string): Promise<void> {
-    await transaction(this.db, async (tx) => {
-      const user = await findByEmail(tx, email);
-      if (user) await this.tasks.enqueue(tx, 'mail.reset-password', { userUid: user.uid });
-    });
+    await this.tasks.enqueue(this.db, 'mail.reset-request', { email: email.trim() });
   }
 
   /**

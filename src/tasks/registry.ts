@@ -1,6 +1,8 @@
 import type Type from 'typebox';
 import type { TaskDefinition } from './define.js';
 import { noop } from './definitions/noop.js';
+import { requestPasswordReset } from './definitions/request-password-reset.js';
+import { requestVerificationEmail } from './definitions/request-verification-email.js';
 import { sendBulkMail } from './definitions/send-bulk-mail.js';
 import { sendMailingMessage } from './definitions/send-mailing-message.js';
 import { sendPasswordResetEmail } from './definitions/send-password-reset-email.js';
@@ -8,7 +10,15 @@ import { sendVerificationEmail } from './definitions/send-verification-email.js'
 import { type Lane, lanes } from './lane.js';
 
 /** Every task the application knows. A task name missing here cannot be enqueued or run. */
-export const taskDefinitions = [sendVerificationEmail, sendPasswordResetEmail, sendBulkMail, sendMailingMessage, noop] as const;
+export const taskDefinitions = [
+  requestVerificationEmail,
+  requestPasswordReset,
+  sendVerificationEmail,
+  sendPasswordResetEmail,
+  sendBulkMail,
+  sendMailingMessage,
+  noop,
+] as const;
 
 type Known = (typeof taskDefinitions)[number];
 export type TaskName = Known['name'];

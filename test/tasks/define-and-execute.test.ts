@@ -31,7 +31,15 @@ const options = { registry, services, log };
 describe('task definitions and one attempt', () => {
   it("knows the application's tasks, each once", () => {
     const names = taskDefinitions.map((definition) => definition.name);
-    assert.deepEqual(names.sort(), ['mail.bulk', 'mail.bulk-message', 'mail.reset-password', 'mail.verify-email', 'system.noop']);
+    assert.deepEqual(names.sort(), [
+      'mail.bulk',
+      'mail.bulk-message',
+      'mail.reset-password',
+      'mail.reset-request',
+      'mail.verification-request',
+      'mail.verify-email',
+      'system.noop',
+    ]);
     assert.doesNotThrow(() => new TaskRegistry());
   });
 

@@ -1,6 +1,7 @@
 export * from './auth-tokens.js';
 export * from './books.js';
 export * from './mail.js';
+export * from './recipient-sends.js';
 export * from './relations.js';
 export * from './reviews.js';
 export * from './tags.js';

@@ -1,0 +1,35 @@
+import { eq, sql } from 'drizzle-orm';
+import Type from 'typebox';
+import { users } from '../../db/schema/index.js';
+import { transaction } from '../../db/transaction.js';
+import { claimRecipientSend } from '../../mail/recipient-limit.js';
+import { defineTask } from '../define.js';
+
+/**
+ * A password-reset request, decided here rather than in the request so that
+ * the request does the same work for every email (the answer and its timing
+ * must not tell which emails have an account). It carries the email, not an
+ * id: an unknown email has no id, and looking the id up is the work the
+ * request must not do. An email is not a secret.
+ *
+ * Sends (through `mail.reset-password`) only to an existing account, within
+ * the per-recipient limit. The claim and the mail task commit together, so a
+ * second run finds the claim taken and sends nothing more within the minute.
+ */
+export const requestPasswordReset = defineTask({
+  name: 'mail.reset-request',
+  payload: Type.Object({ email: Type.String({ minLength: 1, maxLength: 320 }) }),
+  async run({ email }, { db, tasks }) {
+    return transaction(db, async (tx) => {
+      const [user] = await tx
+        .select({ uid: users.uid })
+        .from(users)
+        .where(eq(sql`lower(${users.email})`, sql`lower(${email})`))
+        .limit(1);
+      if (!user) return { skipped: 'no account has this email' };
+      if (!(await claimRecipientSend(tx, email, 'reset'))) return { skipped: 'the per-recipient limit' };
+      const [taskId] = await tasks.enqueueMany(tx, 'mail.reset-password', [{ userUid: user.uid }]);
+      return { enqueued: taskId };
+    });
+  },
+});
