@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { EnvReader } from './env-reader.js';
+import { readTrustProxy, type TrustProxy } from './trust-proxy.js';
 
 export type DatabaseConfig =
   /** PGlite; `dataDir` null keeps it in memory. */
@@ -35,8 +36,8 @@ export interface Config {
     port: number;
     /** Requests a minute per client IP on the endpoints that hash passwords or send mail; 0 is off. */
     authRateLimit: number;
-    /** Trust `X-Forwarded-For` from a proxy in front (for per-IP rate limits and logs). */
-    trustProxy: boolean;
+    /** `TRUST_PROXY`: which `X-Forwarded-For` hops name the client (for per-IP rate limits and logs). */
+    trustProxy: TrustProxy;
     /** Milliseconds a shutdown waits for requests and running tasks before giving up on them. */
     shutdownTimeoutMs: number;
   };
@@ -113,7 +114,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       host: read.string('HOST', '127.0.0.1'),
       port,
       authRateLimit: read.integer('AUTH_RATE_LIMIT', 20, 0),
-      trustProxy: read.boolean('TRUST_PROXY', false),
+      trustProxy: readTrustProxy(read),
       shutdownTimeoutMs: read.integer('SHUTDOWN_TIMEOUT_MS', 10_000, 0),
     },
     dataDir,
