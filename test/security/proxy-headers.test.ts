@@ -25,6 +25,8 @@ describe('X-Forwarded-For and the client address rate limits use', () => {
   });
   afterEach(async () => {
     await t?.close();
+    // testEnv gives each app a data directory of its own.
+    if (t) rmSync(t.config.dataDir, { recursive: true, force: true });
     t = undefined;
   });
   after(async () => {
