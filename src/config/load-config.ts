@@ -81,6 +81,8 @@ export interface Config {
     /** Port of a worker's own `/metrics` and `/health`; 0 is none. */
     metricsPort: number;
   };
+  /** `METRICS_TOKEN`: the bearer token the API's and a worker's `/metrics` ask for; undefined leaves them open (never in production). */
+  metricsToken: string | undefined;
 }
 
 /** A configuration that cannot start; the message names every bad variable in one line. */
@@ -144,6 +146,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     worker: {
       metricsPort: read.integer('WORKER_METRICS_PORT', 0, 0, 65535),
     },
+    metricsToken: readMetricsToken(read, nodeEnv),
   };
 
   if (nodeEnv === 'production' && config.mail.smtp === undefined) {
@@ -196,6 +199,19 @@ function readSmtp(read: EnvReader): SmtpConfig | undefined {
     read.problem('MAIL_STARTTLS and MAIL_SSL_TLS cannot both be true');
   }
   return smtp;
+}
+
+function readMetricsToken(read: EnvReader, nodeEnv: Config['env']): string | undefined {
+  const token = read.optionalString('METRICS_TOKEN');
+  if (token === undefined && nodeEnv === 'production') {
+    // The counters tell what the app did (mail by kind, tasks by outcome): not for anyone who asks.
+    read.problem(
+      'METRICS_TOKEN is required when NODE_ENV=production: set a long random string (openssl rand -hex 32) and scrape /metrics with Authorization: Bearer <token>',
+    );
+  }
+  if (token !== undefined && /\s/.test(token))
+    read.problem('METRICS_TOKEN may not hold spaces: it is sent as Authorization: Bearer <token>');
+  return token;
 }
 
 function readRedis(read: EnvReader): RedisConfig | undefined {

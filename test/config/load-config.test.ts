@@ -83,9 +83,19 @@ describe('configuration', () => {
     }
   });
 
-  it('requires JWT_SECRET and MAIL_SERVER in production', () => {
-    assert.throws(() => loadConfig({ NODE_ENV: 'production' }), /JWT_SECRET is required.*MAIL_SERVER is required/);
-    assert.doesNotThrow(() => loadConfig({ ...pythonEnv, NODE_ENV: 'production' }));
+  it('requires JWT_SECRET, METRICS_TOKEN and MAIL_SERVER in production', () => {
+    assert.throws(
+      () => loadConfig({ NODE_ENV: 'production' }),
+      /JWT_SECRET is required.*METRICS_TOKEN is required.*MAIL_SERVER is required/,
+    );
+    assert.throws(
+      () => loadConfig({ ...pythonEnv, NODE_ENV: 'production' }),
+      /^[^;]*METRICS_TOKEN is required when NODE_ENV=production[^;]*$/,
+    );
+    const config = loadConfig({ ...pythonEnv, NODE_ENV: 'production', METRICS_TOKEN: 'a-scrape-token' });
+    assert.equal(config.metricsToken, 'a-scrape-token');
+    assert.equal(loadConfig({}).metricsToken, undefined, 'open outside production unless set');
+    assert.throws(() => loadConfig({ METRICS_TOKEN: 'two words' }), /METRICS_TOKEN may not hold spaces/);
   });
 
   it('reads TRUST_PROXY as a hop count or a list of addresses and CIDR ranges', () => {
