@@ -35,7 +35,7 @@ export function readTrustProxy(read: EnvReader): TrustProxy {
     );
     return false;
   }
-  if (entries.some((entry) => entry.endsWith('/0'))) {
+  if (entries.some((entry) => entry.includes('/') && Number(entry.split('/')[1]) === 0)) {
     read.problem(`TRUST_PROXY=${value} ${refused}`);
     return false;
   }

@@ -111,7 +111,7 @@ describe('configuration', () => {
   });
 
   it('refuses a TRUST_PROXY that would trust every hop, saying what to write instead', () => {
-    for (const everyone of ['true', 'True', 'yes', '*', '0.0.0.0/0', '10.0.0.1,::/0']) {
+    for (const everyone of ['true', 'True', 'yes', '*', '0.0.0.0/0', '10.0.0.1,::/0', '0.0.0.0/00']) {
       assert.throws(
         () => loadConfig({ TRUST_PROXY: everyone }),
         (error: Error) =>
