@@ -23,7 +23,9 @@ export async function runWorker(config: Config, log: Logger): Promise<void> {
   let tasks: RunningTasks | undefined;
   let started: Promise<void> = Promise.resolve();
   const metrics =
-    config.worker.metricsPort > 0 ? await startMetricsServer(deps.metrics, config.http.host, config.worker.metricsPort) : undefined;
+    config.worker.metricsPort > 0
+      ? await startMetricsServer(deps.metrics, { host: config.http.host, port: config.worker.metricsPort, token: config.metricsToken })
+      : undefined;
 
   closeWithGrace({ delay: config.http.shutdownTimeoutMs + 5000, logger: log }, async ({ signal, err }) => {
     if (err) log.error({ err }, 'worker stopping after an error');

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,11 @@ import { type ServerProcess, startServerProcess, startWorkerProcess } from '../.
 import type { SmtpPeer } from '../../test/support/smtp-peer.js';
 import { testEnv } from '../../test/support/test-app.js';
 import { profiling, startProfiled } from './profiling.js';
+
+const metricsToken = randomBytes(24).toString('hex');
+
+/** The headers a scrape of a stack's `/metrics` (the API's or a worker's) needs. */
+export const metricsHeaders = { authorization: `Bearer ${metricsToken}` };
 
 /** How tasks run: inside the request (the "before"), in the API process, or in BullMQ workers. */
 export type Mode = 'eager' | 'in-process' | 'bullmq';
@@ -50,6 +56,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const env: Record<string, string> = {
     ...base,
     NODE_ENV: 'production',
+    // Production refuses to start without it; scrapes send it (`metricsHeaders`).
+    METRICS_TOKEN: metricsToken,
     LOG_LEVEL: 'warn',
     AUTH_RATE_LIMIT: '0',
     ...(options.mode === 'eager' ? { TASKS_EAGER: 'true' } : {}),

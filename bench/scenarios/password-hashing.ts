@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { newSignup } from '../../test/support/accounts.js';
 import { postJson } from '../lib/load.js';
 import { compare, emptyResult, type Scenario } from '../lib/scenario.js';
-import { startStack } from '../lib/stack.js';
+import { metricsHeaders, startStack } from '../lib/stack.js';
 import { round, summarize } from '../lib/stats.js';
 import { barChart } from '../report/svg-charts.js';
 
@@ -98,7 +98,10 @@ export const passwordHashing: Scenario = {
 
 /** The API's event-loop delay since the last scrape, in ms. */
 async function eventLoopDelay(url: string): Promise<{ p99: number; max: number }> {
-  const text = await fetch(`${url}/metrics`).then((r) => r.text());
+  const reply = await fetch(`${url}/metrics`, { headers: metricsHeaders });
+  // A refused scrape would read as NaN figures, not as a failure.
+  if (!reply.ok) throw new Error(`GET /metrics answered ${reply.status}`);
+  const text = await reply.text();
   const read = (name: string) => Number(new RegExp(`^${name} ([\\d.e+-]+)`, 'm').exec(text)?.[1]) * 1000;
   return { p99: read('nodejs_eventloop_lag_p99_seconds'), max: read('nodejs_eventloop_lag_max_seconds') };
 }

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { EnvReader } from './env-reader.js';
+import { readTrustProxy, type TrustProxy } from './trust-proxy.js';
 
 export type DatabaseConfig =
   /** PGlite; `dataDir` null keeps it in memory. */
@@ -49,8 +50,8 @@ export interface Config {
     port: number;
     /** Requests a minute per client IP on the endpoints that hash passwords or send mail; 0 is off. */
     authRateLimit: number;
-    /** Trust `X-Forwarded-For` from a proxy in front (for per-IP rate limits and logs). */
-    trustProxy: boolean;
+    /** `TRUST_PROXY`: which `X-Forwarded-For` hops name the client (for per-IP rate limits and logs). */
+    trustProxy: TrustProxy;
     /** Milliseconds a shutdown waits for requests and running tasks before giving up on them. */
     shutdownTimeoutMs: number;
     limits: HttpLimits;
@@ -95,6 +96,8 @@ export interface Config {
     /** Port of a worker's own `/metrics` and `/health`; 0 is none. */
     metricsPort: number;
   };
+  /** `METRICS_TOKEN`: the bearer token the API's and a worker's `/metrics` ask for; undefined leaves them open (never in production). */
+  metricsToken: string | undefined;
 }
 
 /** A configuration that cannot start; the message names every bad variable in one line. */
@@ -128,7 +131,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       host: read.string('HOST', '127.0.0.1'),
       port,
       authRateLimit: read.integer('AUTH_RATE_LIMIT', 20, 0),
-      trustProxy: read.boolean('TRUST_PROXY', false),
+      trustProxy: readTrustProxy(read),
       shutdownTimeoutMs: read.integer('SHUTDOWN_TIMEOUT_MS', 10_000, 0),
       limits: readHttpLimits(read),
     },
@@ -159,6 +162,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     worker: {
       metricsPort: read.integer('WORKER_METRICS_PORT', 0, 0, 65535),
     },
+    metricsToken: readMetricsToken(read, nodeEnv),
   };
 
   if (nodeEnv === 'production' && config.mail.smtp === undefined) {
@@ -211,6 +215,19 @@ function readSmtp(read: EnvReader): SmtpConfig | undefined {
     read.problem('MAIL_STARTTLS and MAIL_SSL_TLS cannot both be true');
   }
   return smtp;
+}
+
+function readMetricsToken(read: EnvReader, nodeEnv: Config['env']): string | undefined {
+  const token = read.optionalString('METRICS_TOKEN');
+  if (token === undefined && nodeEnv === 'production') {
+    // The counters tell what the app did (mail by kind, tasks by outcome): not for anyone who asks.
+    read.problem(
+      'METRICS_TOKEN is required when NODE_ENV=production: set a long random string (openssl rand -hex 32) and scrape /metrics with Authorization: Bearer <token>',
+    );
+  }
+  if (token !== undefined && /\s/.test(token))
+    read.problem('METRICS_TOKEN may not hold spaces: it is sent as Authorization: Bearer <token>');
+  return token;
 }
 
 function readRedis(read: EnvReader): RedisConfig | undefined {

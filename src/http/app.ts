@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import helmet from '@fastify/helmet';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { TrustProxy } from '../config/trust-proxy.js';
 import type { Deps } from '../deps.js';
 import { ServiceUnavailableError } from '../errors.js';
 import { connectionHandling, maxParamLength } from './connections.js';
@@ -39,7 +40,7 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
     ...connections.serverOptions,
     loggerInstance: deps.log as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
-    trustProxy: deps.config.http.trustProxy,
+    trustProxy: trustedHops(deps.config.http.trustProxy),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength },
     genReqId: (request) => {
       const given = request.headers['x-request-id'];
@@ -94,4 +95,13 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   if (deps.devMailbox) await app.register(devMailboxRoutes, { prefix: '/dev', mailbox: deps.devMailbox });
   if (deps.redis) await app.register(queueDashboard, { prefix: queueDashboardPrefix, queues: deps.redis.queues });
   return app;
+}
+
+/**
+ * Fastify reads a hop count as "trust no hop" (it cannot tell a proxy from a client that sends
+ * enough hops); `TRUST_PROXY=N` is the operator saying every request comes through N proxies.
+ */
+function trustedHops(trust: TrustProxy): false | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof trust === 'number') return (_address, hop) => hop < trust;
+  return trust === false ? false : [...trust];
 }

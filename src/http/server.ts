@@ -4,6 +4,7 @@ import type { Config } from '../config/load-config.js';
 import { migrate } from '../db/migrate.js';
 import { whenDatabaseReachable } from '../db/when-reachable.js';
 import { createDeps, type RunningTasks } from '../deps.js';
+import { isLoopback } from '../lib/loopback.js';
 import { buildApp } from './app.js';
 
 /** Start-up failed for a reason one line says (a port in use). */
@@ -44,6 +45,11 @@ export async function serve(config: Config, log: Logger): Promise<void> {
   if (deps.devMailbox) {
     const base = `http://${config.http.host === '0.0.0.0' ? 'localhost' : config.http.host}:${config.http.port}`;
     log.info(`No MAIL_SERVER: mail is kept at ${base}/dev/mailbox; API docs at ${base}/api/v1/docs`);
+    if (config.http.host !== 'localhost' && !isLoopback(config.http.host)) {
+      log.warn(
+        `HOST=${config.http.host} without MAIL_SERVER: the dev mailbox holds every verification and reset link, so it answers only clients on this machine's loopback address (127.0.0.1, ::1) and other machines get 404; set MAIL_SERVER to send the mail instead`,
+      );
+    }
   }
 
   started = (async () => {

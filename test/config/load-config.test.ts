@@ -83,9 +83,45 @@ describe('configuration', () => {
     }
   });
 
-  it('requires JWT_SECRET and MAIL_SERVER in production', () => {
-    assert.throws(() => loadConfig({ NODE_ENV: 'production' }), /JWT_SECRET is required.*MAIL_SERVER is required/);
-    assert.doesNotThrow(() => loadConfig({ ...pythonEnv, NODE_ENV: 'production' }));
+  it('requires JWT_SECRET, METRICS_TOKEN and MAIL_SERVER in production', () => {
+    assert.throws(
+      () => loadConfig({ NODE_ENV: 'production' }),
+      /JWT_SECRET is required.*METRICS_TOKEN is required.*MAIL_SERVER is required/,
+    );
+    assert.throws(
+      () => loadConfig({ ...pythonEnv, NODE_ENV: 'production' }),
+      /^[^;]*METRICS_TOKEN is required when NODE_ENV=production[^;]*$/,
+    );
+    const config = loadConfig({ ...pythonEnv, NODE_ENV: 'production', METRICS_TOKEN: 'a-scrape-token' });
+    assert.equal(config.metricsToken, 'a-scrape-token');
+    assert.equal(loadConfig({}).metricsToken, undefined, 'open outside production unless set');
+    assert.throws(() => loadConfig({ METRICS_TOKEN: 'two words' }), /METRICS_TOKEN may not hold spaces/);
+  });
+
+  it('reads TRUST_PROXY as a hop count or a list of addresses and CIDR ranges', () => {
+    const trust = (value: string | undefined) => loadConfig({ TRUST_PROXY: value }).http.trustProxy;
+    assert.equal(trust(undefined), false);
+    assert.equal(trust('false'), false);
+    assert.equal(trust('0'), false);
+    assert.equal(trust('2'), 2);
+    assert.deepEqual(trust('10.0.0.1, 10.0.0.0/8,::1,fd00::/8'), ['10.0.0.1', '10.0.0.0/8', '::1', 'fd00::/8']);
+    for (const bad of ['proxy.internal', '10.0.0.0/33', '10.0.0.1/8/8', '1.5', '-1', '101']) {
+      assert.throws(() => trust(bad), /TRUST_PROXY must be/, bad);
+    }
+  });
+
+  it('refuses a TRUST_PROXY that would trust every hop, saying what to write instead', () => {
+    for (const everyone of ['true', 'True', 'yes', '*', '0.0.0.0/0', '10.0.0.1,::/0', '0.0.0.0/00']) {
+      assert.throws(
+        () => loadConfig({ TRUST_PROXY: everyone }),
+        (error: Error) =>
+          error instanceof ConfigError &&
+          error.message.includes(`TRUST_PROXY=${everyone} would trust every hop`) &&
+          error.message.includes('TRUST_PROXY=1') &&
+          error.message.includes('TRUST_PROXY=10.0.0.1,10.0.0.0/8'),
+        everyone,
+      );
+    }
   });
 
   it('requires a login for an SMTP server unless USE_CREDENTIALS is false', () => {

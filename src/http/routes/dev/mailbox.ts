@@ -1,5 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
+import { NotFoundError } from '../../../errors.js';
+import { isLoopback } from '../../../lib/loopback.js';
 import type { DevMailbox, StoredMail } from '../../../mail/dev-mailbox.js';
 import { escapeHtml } from '../../../mail/templates/html.js';
 import { errors, Timestamp, Uuid } from '../../schemas/common.js';
@@ -19,9 +21,21 @@ const StoredMessage = Type.Object({
 
 const urlPattern = /https?:\/\/[^\s<>"')]+/g;
 
-/** The mail the app would have sent, for development without an SMTP server. */
+/**
+ * The mail the app would have sent, for development without an SMTP server. It holds every
+ * verification and reset link, so it answers only a client on this machine's loopback address.
+ */
 export const devMailboxRoutes: FastifyPluginAsyncTypebox<{ mailbox: DevMailbox }> = async (app, { mailbox }) => {
   const tags = ['development'];
+
+  app.addHook('onRequest', async (request) => {
+    // The socket's own peer, never request.ip, which TRUST_PROXY may take from X-Forwarded-For. A
+    // forwarding header means a proxy (nginx, a tunnel) relays for someone else, even from 127.0.0.1.
+    const forwarded = request.headers['x-forwarded-for'] !== undefined || request.headers.forwarded !== undefined;
+    if (!isLoopback(request.socket.remoteAddress) || forwarded) {
+      throw new NotFoundError('not_found', 'The dev mailbox answers only on the machine Bookly runs on');
+    }
+  });
 
   app.get(
     '/mailbox.json',
@@ -58,7 +72,7 @@ export const devMailboxRoutes: FastifyPluginAsyncTypebox<{ mailbox: DevMailbox }
     },
     async (request, reply) => {
       const mail = await mailbox.find(request.params.id);
-      if (!mail) return reply.status(404).send({ message: 'No such message in the dev mailbox', error_code: 'not_found' });
+      if (!mail) throw new NotFoundError('not_found', 'No such message in the dev mailbox');
       const text = escapeHtml(mail.text).replace(urlPattern, (url) => `<a href="${url}">${url}</a>`);
       // The HTML part is shown in a sandbox: a bulk mail's HTML is whatever an admin wrote.
       const frame = `<iframe sandbox="allow-popups allow-top-navigation-by-user-activation" style="width:100%;height:24em;border:1px solid #ccc" srcdoc="${escapeHtml(

@@ -1,7 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import type { Deps } from '../../../deps.js';
 import { withTimeout } from '../../../lib/with-timeout.js';
+import { metricsChallenge, metricsTokenCheck } from '../../../observability/metrics-token.js';
 import { errors } from '../../schemas/common.js';
 
 /** A dependency the process needs, checked by `/ready`. */
@@ -56,7 +58,16 @@ export const opsRoutes: FastifyPluginAsyncTypebox<{ deps: Deps; checks: readonly
     },
   );
 
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+  const checkMetricsToken = metricsTokenCheck(deps.config.metricsToken);
+  const metricsAccess = async (request: FastifyRequest, reply: FastifyReply) => {
+    try {
+      checkMetricsToken(request.headers.authorization);
+    } catch (error) {
+      reply.header('www-authenticate', metricsChallenge);
+      throw error;
+    }
+  };
+  app.get('/metrics', { schema: { hide: true }, onRequest: metricsAccess }, async (_request, reply) => {
     const text = await deps.metrics.registry.metrics();
     return reply.type(deps.metrics.registry.contentType).send(text);
   });
