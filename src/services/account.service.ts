@@ -2,6 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import type { LinkTokens } from '../auth/link-tokens.js';
 import { hashPassword } from '../auth/passwords.js';
 import type { Db, Executor } from '../db/client.js';
+import { emailIs } from '../db/email-is.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { type UserRow, users } from '../db/schema/index.js';
 import { transaction } from '../db/transaction.js';
@@ -108,10 +109,6 @@ export class AccountService {
   findByEmail(email: string): Promise<UserRow | undefined> {
     return findByEmail(this.db, email);
   }
-}
-
-function emailIs(email: string) {
-  return eq(sql`lower(${users.email})`, email.trim().toLowerCase());
 }
 
 async function findByEmail(executor: Executor, email: string): Promise<UserRow | undefined> {

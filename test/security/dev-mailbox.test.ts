@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { newSignup } from '../support/accounts.js';
@@ -28,7 +27,6 @@ describe('the dev mailbox and clients on other machines', () => {
   });
   after(async () => {
     await t?.close();
-    if (t) rmSync(t.config.dataDir, { recursive: true, force: true });
     await db?.close();
   });
 
@@ -76,7 +74,6 @@ describe('the dev mailbox and clients on other machines', () => {
 describe('the dev mailbox of a server listening on every address', { timeout: 120_000 }, () => {
   let database: Awaited<ReturnType<typeof createPostgresDatabase>>;
   const servers: ServerProcess[] = [];
-  const dataDirs: string[] = [];
 
   before(async () => {
     database = await createPostgresDatabase();
@@ -84,12 +81,10 @@ describe('the dev mailbox of a server listening on every address', { timeout: 12
   after(async () => {
     for (const server of servers) await server.stop('SIGKILL');
     await database?.drop();
-    for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
   });
 
   const start = async (host: string) => {
     const env = testEnv({ databaseUrl: database.url, env: { HOST: host } });
-    dataDirs.push(env.DATA_DIR as string);
     const server = await startServerProcess(env);
     servers.push(server);
     return server;

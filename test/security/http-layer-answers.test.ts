@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { openTestDatabase, type TestDatabase } from '../support/databases.js';
@@ -26,7 +25,6 @@ describe('answers of the HTTP layer, over raw sockets', () => {
   after(async () => {
     await t?.close();
     await db?.close();
-    if (t) rmSync(t.config.dataDir, { recursive: true, force: true });
   });
 
   const request = (line: string, headers = '') => sendRaw(port, `${line}\r\nHost: bookly.test\r\n${headers}Connection: close\r\n\r\n`);

@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { Metrics } from '../../src/observability/metrics.js';
 import { startMetricsServer } from '../../src/observability/metrics-server.js';
 import { createPostgresDatabase, openTestDatabase, type TestDatabase } from '../support/databases.js';
 import { deleteKeys, freePort, redisUrl, testPrefix } from '../support/redis.js';
 import { runCli, runToEnd, startWorkerProcess } from '../support/server-process.js';
+import { tempDir } from '../support/temp-dir.js';
 import { startTestApp, type TestApp, testEnv } from '../support/test-app.js';
 
 /**
@@ -55,8 +53,6 @@ describe('the API /metrics with METRICS_TOKEN', () => {
   });
   afterEach(async () => {
     await t?.close();
-    // testEnv gives each app a data directory of its own.
-    if (t) rmSync(t.config.dataDir, { recursive: true, force: true });
     t = undefined;
   });
   after(async () => {
@@ -126,7 +122,6 @@ describe("a worker's metrics server with METRICS_TOKEN", () => {
     } finally {
       await database.drop();
       await deleteKeys(redisUrl, prefix);
-      rmSync(env.DATA_DIR as string, { recursive: true, force: true });
     }
   });
 });
@@ -134,28 +129,24 @@ describe("a worker's metrics server with METRICS_TOKEN", () => {
 describe('production without METRICS_TOKEN', () => {
   for (const command of ['serve', 'worker']) {
     it(`bookly ${command} refuses to start, in one line naming METRICS_TOKEN`, async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'bookly-metrics-'));
-      try {
-        const env = {
-          NODE_ENV: 'production',
-          JWT_SECRET: 'a production secret that is long enough',
-          MAIL_SERVER: '127.0.0.1',
-          USE_CREDENTIALS: 'false',
-          DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/bookly_never_opened',
-          REDIS_URL: redisUrl,
-          DATA_DIR: dir,
-        };
-        const child = runCli([command], env, dir);
-        // Without the check it would start and wait for its database for good: stop it, so the test fails instead of hanging.
-        const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
-        const run = await runToEnd(child).finally(() => clearTimeout(guard));
-        assert.equal(run.code, 1, run.output);
-        const lines = run.output.trim().split('\n');
-        assert.equal(lines.length, 1, run.output);
-        assert.match(lines[0] as string, /METRICS_TOKEN is required when NODE_ENV=production/);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      const dir = tempDir('metrics');
+      const env = {
+        NODE_ENV: 'production',
+        JWT_SECRET: 'a production secret that is long enough',
+        MAIL_SERVER: '127.0.0.1',
+        USE_CREDENTIALS: 'false',
+        DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/bookly_never_opened',
+        REDIS_URL: redisUrl,
+        DATA_DIR: dir,
+      };
+      const child = runCli([command], env, dir);
+      // Without the check it would start and wait for its database for good: stop it, so the test fails instead of hanging.
+      const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      const run = await runToEnd(child).finally(() => clearTimeout(guard));
+      assert.equal(run.code, 1, run.output);
+      const lines = run.output.trim().split('\n');
+      assert.equal(lines.length, 1, run.output);
+      assert.match(lines[0] as string, /METRICS_TOKEN is required when NODE_ENV=production/);
     });
   }
 });

@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config/load-config.js';
 import { openTestDatabase, type TestDatabase } from '../support/databases.js';
 import { runCli, runToEnd } from '../support/server-process.js';
+import { tempDir } from '../support/temp-dir.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
 /**
@@ -25,8 +23,6 @@ describe('X-Forwarded-For and the client address rate limits use', () => {
   });
   afterEach(async () => {
     await t?.close();
-    // testEnv gives each app a data directory of its own.
-    if (t) rmSync(t.config.dataDir, { recursive: true, force: true });
     t = undefined;
   });
   after(async () => {
@@ -87,15 +83,11 @@ describe('X-Forwarded-For and the client address rate limits use', () => {
       () => loadConfig({ TRUST_PROXY: 'true' }),
       (error: Error) => error instanceof ConfigError && /TRUST_PROXY=true would trust every hop/.test(error.message),
     );
-    const dir = mkdtempSync(join(tmpdir(), 'bookly-trust-'));
-    try {
-      const run = await runToEnd(runCli(['serve'], { TRUST_PROXY: 'true', DATABASE_URL: 'pglite://memory', DATA_DIR: dir }, dir));
-      assert.equal(run.code, 1);
-      const lines = run.output.trim().split('\n');
-      assert.equal(lines.length, 1, run.output);
-      assert.match(lines[0] as string, /TRUST_PROXY=true would trust every hop.*TRUST_PROXY=1.*TRUST_PROXY=10\.0\.0\.1,10\.0\.0\.0\/8/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const dir = tempDir('trust');
+    const run = await runToEnd(runCli(['serve'], { TRUST_PROXY: 'true', DATABASE_URL: 'pglite://memory', DATA_DIR: dir }, dir));
+    assert.equal(run.code, 1);
+    const lines = run.output.trim().split('\n');
+    assert.equal(lines.length, 1, run.output);
+    assert.match(lines[0] as string, /TRUST_PROXY=true would trust every hop.*TRUST_PROXY=1.*TRUST_PROXY=10\.0\.0\.1,10\.0\.0\.0\/8/);
   });
 });

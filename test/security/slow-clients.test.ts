@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { createPostgresDatabase } from '../support/databases.js';
@@ -21,7 +20,6 @@ describe('slow clients', () => {
   let server: ServerProcess | undefined;
   let port: number;
   let dropDatabase: (() => Promise<void>) | undefined;
-  let dataDir: string | undefined;
   const sockets: Socket[] = [];
   const timers: NodeJS.Timeout[] = [];
 
@@ -37,7 +35,6 @@ describe('slow clients', () => {
       // One login a minute: the second is refused (429) before its body is read.
       AUTH_RATE_LIMIT: '1',
     };
-    dataDir = env.DATA_DIR;
     server = await startServerProcess(env);
     port = Number(new URL(server.url).port);
   });
@@ -48,7 +45,6 @@ describe('slow clients', () => {
   after(async () => {
     await server?.stop('SIGTERM');
     await dropDatabase?.();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
   /** Resolves with `promise`, or fails naming `what` if it takes longer than `ms` (a bound, not a measurement). */

@@ -1,5 +1,5 @@
-import { eq, sql } from 'drizzle-orm';
 import Type from 'typebox';
+import { emailIs } from '../../db/email-is.js';
 import { users } from '../../db/schema/index.js';
 import { transaction } from '../../db/transaction.js';
 import { claimRecipientSend } from '../../mail/recipient-limit.js';
@@ -21,11 +21,7 @@ export const requestPasswordReset = defineTask({
   payload: Type.Object({ email: Type.String({ minLength: 1, maxLength: 320 }) }),
   async run({ email }, { db, tasks }) {
     return transaction(db, async (tx) => {
-      const [user] = await tx
-        .select({ uid: users.uid })
-        .from(users)
-        .where(eq(sql`lower(${users.email})`, sql`lower(${email})`))
-        .limit(1);
+      const [user] = await tx.select({ uid: users.uid }).from(users).where(emailIs(email)).limit(1);
       if (!user) return { skipped: 'no account has this email' };
       if (!(await claimRecipientSend(tx, email, 'reset'))) return { skipped: 'the per-recipient limit' };
       const [taskId] = await tasks.enqueueMany(tx, 'mail.reset-password', [{ userUid: user.uid }]);

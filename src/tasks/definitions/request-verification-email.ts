@@ -1,5 +1,5 @@
-import { eq, sql } from 'drizzle-orm';
 import Type from 'typebox';
+import { emailIs } from '../../db/email-is.js';
 import { users } from '../../db/schema/index.js';
 import { transaction } from '../../db/transaction.js';
 import { claimRecipientSend } from '../../mail/recipient-limit.js';
@@ -21,11 +21,7 @@ export const requestVerificationEmail = defineTask({
   payload: Type.Object({ email: Type.String({ minLength: 1, maxLength: 320 }) }),
   async run({ email }, { db, tasks }) {
     return transaction(db, async (tx) => {
-      const [user] = await tx
-        .select({ uid: users.uid, isVerified: users.isVerified })
-        .from(users)
-        .where(eq(sql`lower(${users.email})`, sql`lower(${email})`))
-        .limit(1);
+      const [user] = await tx.select({ uid: users.uid, isVerified: users.isVerified }).from(users).where(emailIs(email)).limit(1);
       if (!user) return { skipped: 'no account has this email' };
       if (user.isVerified) return { skipped: 'the account is verified already' };
       if (!(await claimRecipientSend(tx, email, 'verify'))) return { skipped: 'the per-recipient limit' };
