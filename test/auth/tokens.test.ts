@@ -91,10 +91,11 @@ describe('token claims forged with the secret', () => {
 
   it('refuses a lifetime beyond the configured one of its kind', async () => {
     const now = Math.floor(Date.now() / 1000);
+    // iat is pinned to the same `now`: claims() reading the clock again could cross a second and make the lifetime exact.
     await refused(claims({ exp: 1e308 }), 'exp = 1e308');
-    await refused(claims({ exp: now + ttl.access + 1 }), 'an access token one second over the access lifetime');
-    await refused(claims({ exp: now + ttl.refresh }), 'an access token of the refresh lifetime');
-    await refused(claims({ refresh: true, exp: now + ttl.refresh + 1 }), 'a refresh token one second over the refresh lifetime');
+    await refused(claims({ iat: now, exp: now + ttl.access + 1 }), 'an access token one second over the access lifetime');
+    await refused(claims({ iat: now, exp: now + ttl.refresh }), 'an access token of the refresh lifetime');
+    await refused(claims({ refresh: true, iat: now, exp: now + ttl.refresh + 1 }), 'a refresh token one second over the refresh lifetime');
     await refused(claims({ iat: -3600 }), 'a negative iat, so a lifetime of decades');
   });
 
