@@ -28,7 +28,7 @@ export class MailingService {
     return transaction(this.db, async (tx) => {
       const [mailing] = await tx
         .insert(mailings)
-        .values({ subject: input.subject, html: input.html, addresses, createdBy: adminUid })
+        .values({ subject: input.subject, html: input.html, addresses, recipients: addresses.length, createdBy: adminUid })
         .returning({ id: mailings.id });
       return this.tasks.enqueue(tx, 'mail.bulk', { mailingId: (mailing as { id: string }).id });
     });

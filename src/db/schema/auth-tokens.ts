@@ -18,6 +18,7 @@ export const linkTokens = pgTable(
   (t) => [
     check('link_tokens_purpose_check', sql`${t.purpose} in ('verify_email', 'reset_password')`),
     index('link_tokens_user_idx').on(t.userUid),
+    index('link_tokens_expires_idx').on(t.expiresAt),
   ],
 );
 

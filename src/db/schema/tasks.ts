@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
-import { check, index, integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { check, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
-export const taskStates = ['pending', 'active', 'delayed', 'completed', 'failed'] as const;
+export const taskStates = ['pending', 'active', 'delayed', 'completed', 'failed', 'cancelled'] as const;
 export type TaskState = (typeof taskStates)[number];
 
 /**
@@ -17,6 +17,8 @@ export const tasks = pgTable(
     name: text('name').notNull(),
     lane: text('lane').notNull(),
     payload: jsonb('payload').notNull(),
+    /** While a task with this key is pending, delayed or active, enqueueing the key again returns that task. */
+    key: text('key'),
     state: text('state', { enum: taskStates }).notNull().default('pending'),
     /** Lower runs first within a lane. */
     priority: integer('priority').notNull().default(0),
@@ -44,14 +46,68 @@ export const tasks = pgTable(
     finishedAt: timestamp('finished_at', { withTimezone: true }),
   },
   (t) => [
-    check('tasks_state_check', sql`${t.state} in ('pending', 'active', 'delayed', 'completed', 'failed')`),
+    check('tasks_state_check', sql`${t.state} in ('pending', 'active', 'delayed', 'completed', 'failed', 'cancelled')`),
     check('tasks_attempts_check', sql`${t.attemptsMade} >= 0 and ${t.maxAttempts} >= 1`),
     // The runner's claim query: due work of one lane, most urgent first.
     index('tasks_due_idx').on(t.lane, t.priority, t.runAt).where(sql`${t.state} in ('pending', 'delayed', 'active')`),
     index('tasks_finished_idx').on(t.finishedAt).where(sql`${t.finishedAt} is not null`),
+    // One unfinished task per key: what makes a schedule's slot run once, however many processes enqueue it.
+    uniqueIndex('tasks_live_key_idx')
+      .on(t.key)
+      .where(sql`${t.key} is not null and ${t.state} in ('pending', 'delayed', 'active')`),
+    // The task list, newest first.
+    index('tasks_created_idx').on(t.createdAt),
     // The relay's sweep: tasks committed while Redis could not take them.
     index('tasks_unrelayed_idx').on(t.createdAt).where(sql`${t.relayedAt} is null and ${t.state} = 'pending'`),
   ],
 );
 
 export type TaskRow = typeof tasks.$inferSelect;
+
+/**
+ * Lanes an operator paused: no process starts a task of a paused lane, and
+ * enqueueing goes on. A lane without a row runs.
+ */
+export const lanePauses = pgTable('lane_pauses', {
+  lane: text('lane').primaryKey(),
+  pausedAt: timestamp('paused_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/**
+ * Every process that runs tasks, as its heartbeat last wrote it: the API in
+ * the in-process mode, each `npm run worker`. One that stops cleanly deletes
+ * its row; one that stops writing is lost, and its leases run out.
+ */
+export const taskWorkers = pgTable(
+  'task_workers',
+  {
+    /** The owner its claims name (`Attempts.owner`). */
+    id: text('id').primaryKey(),
+    hostname: text('hostname').notNull(),
+    pid: integer('pid').notNull(),
+    lanes: text('lanes').array().notNull(),
+    concurrency: integer('concurrency').notNull(),
+    /** How often it writes: three intervals missed and it is lost. */
+    heartbeatMs: integer('heartbeat_ms').notNull(),
+    running: integer('running').notNull().default(0),
+    completed: integer('completed').notNull().default(0),
+    failed: integer('failed').notNull().default(0),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
+    lastSeenAt: timestamp('last_seen_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('task_workers_last_seen_idx').on(t.lastSeenAt)],
+);
+
+/**
+ * The periodic tasks' last enqueued slot. The scheduler of every process
+ * advances `last_slot_at` and enqueues the slot's task in one transaction,
+ * only if the slot is newer: however many processes tick, a slot runs once.
+ */
+export const taskSchedules = pgTable('task_schedules', {
+  name: text('name').primaryKey(),
+  lastSlotAt: timestamp('last_slot_at', { withTimezone: true }).notNull(),
+  lastTaskId: uuid('last_task_id'),
+  lastRunAt: timestamp('last_run_at', { withTimezone: true }),
+});
+
+export type TaskWorkerRow = typeof taskWorkers.$inferSelect;
