@@ -18,6 +18,7 @@ import { MailingService } from './services/mailing.service.js';
 import { ReviewService } from './services/review.service.js';
 import { SessionService } from './services/session.service.js';
 import { TagService } from './services/tag.service.js';
+import { TaskAdminService } from './services/task-admin.service.js';
 import { createTaskBackend, type ProcessRole, type TaskBackend } from './tasks/backend.js';
 import { MailDelivery } from './tasks/mail-delivery.js';
 import { TaskRegistry } from './tasks/registry.js';
@@ -58,6 +59,7 @@ export interface Deps {
   readonly books: BookService;
   readonly reviews: ReviewService;
   readonly tags: TagService;
+  readonly taskAdmin: TaskAdminService;
   /** Starts running tasks in this process, as its role and the configuration say. Stop them before `close`. */
   startTasks(role?: ProcessRole): Promise<RunningTasks>;
   /** Closes the mail transport, Redis and the database (unless the caller owns it). */
@@ -131,6 +133,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions): Pr
     books: new BookService(db),
     reviews: new ReviewService(db),
     tags: new TagService(db),
+    taskAdmin: new TaskAdminService(taskBackend, registry),
     async startTasks(role = 'api') {
       await taskBackend.start(taskServices, role);
       return { stop: (timeoutMs) => taskBackend.stop(timeoutMs) };

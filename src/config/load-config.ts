@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { Cron } from 'croner';
 import { EnvReader } from './env-reader.js';
 import { readTrustProxy, type TrustProxy } from './trust-proxy.js';
 
@@ -91,6 +92,8 @@ export interface Config {
     retryBaseMs: number | undefined;
     /** Redis mode: the API process runs tasks too, beside the workers (`API_RUNS_TASKS`). */
     apiRunsTasks: boolean;
+    /** `PRUNE_SCHEDULE`: when `maintenance.prune` runs (cron, UTC); undefined: never (`off`). */
+    pruneCron: string | undefined;
   };
   worker: {
     /** Port of a worker's own `/metrics` and `/health`; 0 is none. */
@@ -158,6 +161,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       pollMs: read.integer('TASK_POLL_MS', 1000, 10),
       retryBaseMs: read.raw('TASK_RETRY_BASE_MS') === undefined ? undefined : read.integer('TASK_RETRY_BASE_MS', 0, 0),
       apiRunsTasks: read.boolean('API_RUNS_TASKS', false),
+      pruneCron: readCron(read, 'PRUNE_SCHEDULE', '0 * * * *'),
     },
     worker: {
       metricsPort: read.integer('WORKER_METRICS_PORT', 0, 0, 65535),
@@ -171,6 +175,18 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   }
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return config;
+}
+
+/** A cron expression (five fields, or six with seconds), or `off`. */
+function readCron(read: EnvReader, name: string, fallback: string): string | undefined {
+  const value = read.string(name, fallback).trim();
+  if (value === 'off') return undefined;
+  try {
+    new Cron(value, { paused: true });
+  } catch (err) {
+    read.problem(`${name} must be a cron expression or "off": ${(err as Error).message}`);
+  }
+  return value;
 }
 
 function readDatabase(read: EnvReader, dataDir: string, concurrency: number): DatabaseConfig {

@@ -79,7 +79,7 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   await app.register(bookRoutes, { prefix: '/api/v1/books', deps });
   await app.register(reviewRoutes, { prefix: '/api/v1/reviews', deps });
   await app.register(tagRoutes, { prefix: '/api/v1/tags', deps });
-  await app.register(taskRoutes, { prefix: '/api/v1/tasks', deps });
+  await app.register(taskRoutes, { prefix: '/api/v1', deps });
   const checks: ReadinessCheck[] = [{ name: 'database', check: () => deps.database.ping() }];
   if (starting) {
     checks.push({

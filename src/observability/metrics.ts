@@ -1,16 +1,14 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
-export type TaskOutcome = 'completed' | 'retry' | 'failed';
+export type TaskOutcome = 'completed' | 'retry' | 'failed' | 'cancelled';
 
-/** A reading of the task table (or queue) taken when `/metrics` is scraped. */
+/** A reading of the task table (and the worker registry) taken when `/metrics` is scraped. */
 export interface QueueSnapshot {
   depths: readonly { lane: string; state: string; count: number }[];
-  /** Seconds the longest-waiting due task has waited; 0 when none waits. */
-  oldestWaitingSeconds: number;
+  /** Every lane, with the seconds its longest-waiting due task has waited (0 when none waits). */
+  lanes: readonly { lane: string; oldestWaitingSeconds: number; workers: number; paused: boolean }[];
   /** Redis mode: tasks committed while Redis could not take them, waiting in the database. */
   waitingForRedis?: number;
-  /** Redis mode: worker connections on each lane's queue. */
-  workers?: readonly { lane: string; count: number }[];
 }
 
 /**
@@ -77,24 +75,28 @@ export class Metrics {
         this.set((await snapshot()).waitingForRedis ?? 0);
       },
     });
-    new Gauge({
-      name: 'bookly_queue_workers',
-      help: 'Redis mode: workers connected to each lane (alive workers with a growing oldest-waiting age are stuck)',
-      labelNames: ['lane'] as const,
-      registers: [this.registry],
-      async collect() {
-        this.reset();
-        for (const { lane, count } of (await snapshot()).workers ?? []) this.set({ lane }, count);
-      },
-    });
-    new Gauge({
-      name: 'bookly_queue_oldest_waiting_seconds',
-      help: 'Age of the oldest task that is due and not yet running',
-      registers: [this.registry],
-      async collect() {
-        this.set((await snapshot()).oldestWaitingSeconds);
-      },
-    });
+    const perLane = (name: string, help: string, value: (lane: QueueSnapshot['lanes'][number]) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['lane'] as const,
+        registers: [this.registry],
+        async collect() {
+          this.reset();
+          for (const lane of (await snapshot()).lanes) this.set({ lane: lane.lane }, value(lane));
+        },
+      });
+    perLane(
+      'bookly_queue_workers',
+      'Online processes that run the lane, by their heartbeats (alive workers with a growing oldest-waiting age are stuck)',
+      (lane) => lane.workers,
+    );
+    perLane(
+      'bookly_queue_oldest_waiting_seconds',
+      "Age of the lane's oldest task that is due and not yet running",
+      (lane) => lane.oldestWaitingSeconds,
+    );
+    perLane('bookly_queue_paused', '1 while an operator has paused the lane', (lane) => (lane.paused ? 1 : 0));
   }
 
   observeTask(name: string, outcome: TaskOutcome, seconds: number): void {

@@ -7,6 +7,7 @@ import { isUniqueViolation } from '../db/errors.js';
 import { type UserRow, users } from '../db/schema/index.js';
 import { transaction } from '../db/transaction.js';
 import { ConflictError, InvalidLinkError, NotFoundError } from '../errors.js';
+import { verificationMailKey } from '../tasks/definitions/send-verification-email.js';
 import type { TaskQueue } from '../tasks/task-queue.js';
 
 export interface SignupInput {
@@ -40,7 +41,7 @@ export class AccountService {
           .values({ ...input, email: input.email.trim(), passwordHash })
           .returning();
         const created = user as UserRow;
-        await this.tasks.enqueue(tx, 'mail.verify-email', { userUid: created.uid });
+        await this.tasks.enqueue(tx, 'mail.verify-email', { userUid: created.uid }, { key: verificationMailKey(created.uid) });
         return created;
       });
     } catch (error) {

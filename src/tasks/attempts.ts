@@ -7,8 +7,10 @@ import { OutageLog } from '../lib/outage-log.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { TaskServices } from './context.js';
 import { executeTask, type Outcome } from './execute-task.js';
+import type { Lane } from './lane.js';
 import type { TaskRegistry } from './registry.js';
 import type { Claim, ClaimedTask, TaskStore } from './task-store.js';
+import type { WorkerRegistry } from './worker-registry.js';
 
 /** How an attempt ended, once its runner has recorded it (or could not). */
 export type Ended =
@@ -16,6 +18,8 @@ export type Ended =
   | (Outcome & { readonly recorded: true })
   /** Its claim no longer held when the outcome was to be written: another attempt has the task. */
   | { readonly kind: 'superseded' }
+  /** An operator cancelled the task while it ran: the attempt was aborted and the row says `cancelled` already. */
+  | { readonly kind: 'cancelled' }
   /** Cut short by the shutdown deadline and handed back, uncounted (or left to its lease if the database was down). */
   | { readonly kind: 'released' }
   /** The outcome could not be written before the shutdown gave up on the database: the lease runs out and it runs again. */
@@ -23,6 +27,7 @@ export type Ended =
 
 export interface AttemptsOptions {
   readonly store: TaskStore;
+  readonly workers: WorkerRegistry;
   readonly registry: TaskRegistry;
   readonly metrics: Metrics;
   readonly log: Logger;
@@ -37,9 +42,13 @@ interface InFlight {
   readonly abort: AbortController;
   /** Until the attempt's own work is over; then only its outcome is left to write, and its lease is no longer renewed. */
   running: boolean;
+  /** Set when the task was found cancelled: the attempt is aborted and nothing of it is written. */
+  cancelled: boolean;
   readonly ended: Promise<Ended>;
 }
 
+/** How often running attempts look for an operator's cancel: the contract gives a cancel 2 s. */
+const cancelWatchMs = 1000;
 const firstRetryMs = 100;
 const lastRetryMs = 2000;
 
@@ -56,7 +65,9 @@ export class Attempts {
   readonly owner = `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
   private readonly inFlight = new Map<string, InFlight>();
   private services: TaskServices | undefined;
-  private heartbeat: NodeJS.Timeout | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private presence: { readonly lanes: readonly Lane[]; readonly concurrency: number; readonly heartbeatMs: number } | undefined;
+  private readonly tally = { completed: 0, failed: 0 };
   /** Fired at the shutdown deadline. */
   private readonly deadline = new AbortController();
   /** Fired when the shutdown stops waiting for the database. */
@@ -69,11 +80,37 @@ export class Attempts {
     this.outage = new OutageLog(options.log, 'Recording task attempts in the database');
   }
 
-  /** Starts the heartbeat; attempts can run from now on, with `services` as their context. */
-  start(services: TaskServices): void {
+  /**
+   * Registers this process as running `lanes` and starts its heartbeat, which
+   * renews the running attempts' leases and tells the registry it is alive;
+   * attempts can run from now on, with `services` as their context.
+   */
+  async start(services: TaskServices, runs: { readonly lanes: readonly Lane[]; readonly concurrency: number }): Promise<void> {
     this.services = services;
-    this.heartbeat = setInterval(() => void this.renew(), this.options.leaseMs / 3);
-    this.heartbeat.unref();
+    const heartbeatMs = Math.round(this.options.leaseMs / 3);
+    this.presence = { ...runs, heartbeatMs };
+    await this.beat();
+    const every = (ms: number, work: () => Promise<void>) => {
+      const timer = setInterval(() => void work(), ms);
+      timer.unref();
+      this.timers.push(timer);
+    };
+    every(heartbeatMs, async () => {
+      await this.renew();
+      await this.beat();
+    });
+    every(cancelWatchMs, () => this.watchForCancels());
+  }
+
+  private async beat(): Promise<void> {
+    if (!this.presence) return;
+    const running = [...this.inFlight.values()].filter((flight) => flight.running).length;
+    try {
+      await this.options.workers.beat(this.owner, this.presence, { running, ...this.tally });
+    } catch (err) {
+      // Missed beats only make the process look lost for a while; its leases are what hold its tasks.
+      this.options.log.warn({ err: (err as Error).message }, 'could not write the worker heartbeat');
+    }
   }
 
   /** Ids of the tasks this process holds: running, or with an outcome still to write. */
@@ -84,7 +121,7 @@ export class Attempts {
   /** Runs one claimed attempt to its end, outcome written; `signal` aborts it from outside (BullMQ's own). */
   run(claim: ClaimedTask, signal?: AbortSignal): Promise<Ended> {
     const abort = new AbortController();
-    const flight: InFlight = { claim, abort, running: true, ended: this.attempt(claim, abort, signal) };
+    const flight: InFlight = { claim, abort, running: true, cancelled: false, ended: this.attempt(claim, abort, signal) };
     this.inFlight.set(claim.id, flight);
     return flight.ended;
   }
@@ -105,6 +142,11 @@ export class Attempts {
       const outcome = await executeTask(attempt, { registry, services: this.services, log, retryBaseMs, signal: linked.signal });
       const flight = this.inFlight.get(claim.id);
       if (flight) flight.running = false;
+      if (flight?.cancelled) {
+        metrics.observeTask(claim.name, 'cancelled', (performance.now() - started) / 1000);
+        log.info({ task: claim.id, attempt: claim.attempt }, 'task cancelled by an operator; its attempt was aborted');
+        return { kind: 'cancelled' };
+      }
       if (outcome.kind !== 'completed' && this.deadline.signal.aborted) {
         await this.write(() => this.options.store.release(claim));
         return { kind: 'released' };
@@ -119,6 +161,8 @@ export class Attempts {
         );
         return { kind: 'superseded' };
       }
+      if (outcome.kind === 'completed') this.tally.completed += 1;
+      if (outcome.kind === 'failed') this.tally.failed += 1;
       return { ...outcome, recorded: true };
     } finally {
       linked.release();
@@ -169,6 +213,23 @@ export class Attempts {
     }
   }
 
+  /** Aborts the running attempts whose task an operator cancelled. */
+  private async watchForCancels(): Promise<void> {
+    const running = [...this.inFlight.values()].filter((flight) => flight.running && !flight.cancelled);
+    if (running.length === 0) return;
+    let cancelled: Set<string>;
+    try {
+      cancelled = await this.options.store.cancelledAmong(running.map((flight) => flight.claim.id));
+    } catch {
+      return; // The database is away: the heartbeat says so, and the next look will do.
+    }
+    for (const flight of running) {
+      if (!cancelled.has(flight.claim.id)) continue;
+      flight.cancelled = true;
+      flight.abort.abort(new Error('Cancelled by an operator'));
+    }
+  }
+
   /**
    * Waits for every attempt until `timeoutMs`; then cuts the running ones
    * short, which hands them back, and waits a little more for their writes.
@@ -186,7 +247,9 @@ export class Attempts {
     }
     this.giveUp.abort();
     await all();
-    clearInterval(this.heartbeat);
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers = [];
+    if (this.presence) await this.options.workers.leave(this.owner).catch(() => {});
   }
 }
 

@@ -9,10 +9,16 @@ import { BullQueues } from './bullmq/queues.js';
 import { Relay } from './bullmq/relay.js';
 import { BullWorkers } from './bullmq/workers.js';
 import type { TaskServices } from './context.js';
+import type { Lane } from './lane.js';
+import { LanePauses } from './lane-pauses.js';
 import { LocalRunner } from './local-runner.js';
 import type { TaskRegistry } from './registry.js';
-import type { TaskDispatcher } from './task-queue.js';
+import { Scheduler } from './scheduler.js';
+import { scheduleDefinitions } from './schedules.js';
+import type { CommittedTask, TaskDispatcher } from './task-queue.js';
+import { TaskReads } from './task-reads.js';
 import { TaskStore } from './task-store.js';
+import { WorkerRegistry } from './worker-registry.js';
 
 /** `api`: the server process; `worker`: a process that only runs tasks (`npm run worker`). */
 export type ProcessRole = 'api' | 'worker';
@@ -28,6 +34,18 @@ export interface TaskBackend {
   readonly dispatcher: TaskDispatcher;
   /** The task table: the truth in both modes. */
   readonly store: TaskStore;
+  /** Lists and counts of the task table, for the API and the console. */
+  readonly reads: TaskReads;
+  /** The processes that run tasks, by their heartbeats. */
+  readonly workers: WorkerRegistry;
+  /** The periodic tasks; it ticks in every process that runs tasks. */
+  readonly scheduler: Scheduler;
+  /** Pauses or resumes a lane in every process (the Redis mode pauses its queue too). */
+  setPaused(lane: Lane, paused: boolean): Promise<void>;
+  /** Which lanes are paused. */
+  paused(): Promise<Set<Lane>>;
+  /** Hands a task that an operator retried to whatever runs tasks (the Redis mode drops its finished job first). */
+  requeue(task: CommittedTask): Promise<void>;
   /** Redis mode: the connection and the queues (for the dashboard, the mail rate limit, `/ready`). */
   readonly redis: { readonly connection: RedisConnection; readonly queues: BullQueues } | undefined;
   /** Starts what runs tasks in a process of `role`, with `services` as the tasks' context. */
@@ -49,14 +67,58 @@ export interface TaskBackendParts {
 
 export function createTaskBackend(config: Config, parts: TaskBackendParts): TaskBackend {
   const { tasks } = config;
-  const store = new TaskStore(parts.database.db, tasks.leaseMs);
-  const attempts = new Attempts({ store, ...parts, leaseMs: tasks.leaseMs, retryBaseMs: tasks.retryBaseMs });
+  const { db } = parts.database;
+  const store = new TaskStore(db, tasks.leaseMs);
+  const workers = new WorkerRegistry(db);
+  const attempts = new Attempts({ store, workers, ...parts, leaseMs: tasks.leaseMs, retryBaseMs: tasks.retryBaseMs });
+  const common: Common = {
+    store,
+    attempts,
+    workers,
+    pauses: new LanePauses(db),
+    scheduler: new Scheduler(db, scheduleDefinitions(tasks), parts.log),
+    reads: new TaskReads(db),
+  };
   // Eager mode runs each task in its request, which only the in-process runner does.
-  if (!config.redis || tasks.eager) return inProcess(config, store, attempts, parts);
-  return throughBullmq(config, store, attempts, parts, connectRedis(config.redis, parts.log));
+  if (!config.redis || tasks.eager) return inProcess(config, common, parts);
+  return throughBullmq(config, common, parts, connectRedis(config.redis, parts.log));
 }
 
-function inProcess(config: Config, store: TaskStore, attempts: Attempts, parts: TaskBackendParts): TaskBackend {
+/** What both modes share: the task table's parts, and what runs attempts in this process. */
+interface Common {
+  readonly store: TaskStore;
+  readonly attempts: Attempts;
+  readonly workers: WorkerRegistry;
+  readonly pauses: LanePauses;
+  readonly scheduler: Scheduler;
+  readonly reads: TaskReads;
+}
+
+/** `/metrics`' reading of the task table and the worker registry: the same in both modes. */
+async function snapshotOf(common: Common, registry: TaskRegistry): Promise<QueueSnapshot> {
+  const [depths, oldest, online, paused] = await Promise.all([
+    common.reads.depths(),
+    common.reads.oldestWaiting(),
+    common.workers.onlineByLane(),
+    common.pauses.paused(),
+  ]);
+  const lanes = registry.lanes().map((lane) => ({
+    lane,
+    oldestWaitingSeconds: oldest.get(lane) ?? 0,
+    workers: online.find((row) => row.lane === lane)?.count ?? 0,
+    paused: paused.has(lane),
+  }));
+  return { depths, lanes };
+}
+
+/** Starts the attempts (registering this process) and the scheduler: what every process that runs tasks does. */
+async function startRunningTasks(config: Config, common: Common, services: TaskServices, registry: TaskRegistry): Promise<void> {
+  await common.attempts.start(services, { lanes: registry.lanes(), concurrency: config.tasks.concurrency });
+  common.scheduler.start(services.tasks);
+}
+
+function inProcess(config: Config, common: Common, parts: TaskBackendParts): TaskBackend {
+  const { store, attempts, workers, pauses, scheduler } = common;
   const runner = new LocalRunner({
     store,
     attempts,
@@ -71,37 +133,49 @@ function inProcess(config: Config, store: TaskStore, attempts: Attempts, parts: 
     mode: 'in-process',
     dispatcher: runner,
     store,
+    reads: common.reads,
+    workers,
+    scheduler,
     redis: undefined,
+    setPaused: (lane, paused) => (paused ? pauses.pause(lane) : pauses.resume(lane)),
+    paused: () => pauses.paused(),
+    requeue: (task) => runner.dispatch([task]),
     async start(services, role) {
       if (role === 'worker') throw new Error('npm run worker needs REDIS_URL; without it, tasks run inside npm start');
-      attempts.start(services);
+      await startRunningTasks(config, common, services, parts.registry);
       await runner.start();
     },
     async stop(timeoutMs) {
+      await scheduler.stop();
       await runner.stop();
       await attempts.stop(timeoutMs);
     },
-    snapshot: () => store.snapshot(),
+    snapshot: () => snapshotOf(common, parts.registry),
     close: async () => {},
   };
 }
 
-function throughBullmq(
-  config: Config,
-  store: TaskStore,
-  attempts: Attempts,
-  parts: TaskBackendParts,
-  connection: RedisConnection,
-): TaskBackend {
+function throughBullmq(config: Config, common: Common, parts: TaskBackendParts, connection: RedisConnection): TaskBackend {
+  const { store, attempts, workers, pauses, scheduler } = common;
   const { log, database, registry } = parts;
   const queues = new BullQueues(connection);
-  const relay = new Relay({ redis: connection, queues, store, log, sweepMs: config.tasks.pollMs, reconcileMs: 30_000 });
-  let workers: BullWorkers | undefined;
+  const relay = new Relay({ redis: connection, queues, store, pauses, log, sweepMs: config.tasks.pollMs, reconcileMs: 30_000 });
+  let bullWorkers: BullWorkers | undefined;
   return {
     mode: 'bullmq',
     dispatcher: relay,
     store,
+    reads: common.reads,
+    workers,
+    scheduler,
     redis: { connection, queues },
+    async setPaused(lane, paused) {
+      // The database first: it is what every claim checks, and what the relay restores on a Redis that forgot.
+      await (paused ? pauses.pause(lane) : pauses.resume(lane));
+      await queues.setPaused(lane, paused).catch((err: unknown) => log.warn({ err }, 'could not pause the lane in Redis; the relay will'));
+    },
+    paused: () => pauses.paused(),
+    requeue: (task) => relay.requeue(task),
     async start(services, role) {
       void warnIfEvicting(connection.client, log);
       relay.start();
@@ -110,8 +184,8 @@ function throughBullmq(
         log.warn('REDIS_URL with an embedded database: this process runs the tasks itself, as no worker can open the database');
       }
       if (role === 'worker' || config.tasks.apiRunsTasks || database.exclusive) {
-        attempts.start(services);
-        workers = new BullWorkers({
+        await startRunningTasks(config, common, services, registry);
+        bullWorkers = new BullWorkers({
           redis: connection,
           store,
           attempts,
@@ -120,22 +194,16 @@ function throughBullmq(
           concurrency: config.tasks.concurrency,
           lockMs: config.tasks.leaseMs,
         });
-        workers.start();
+        bullWorkers.start();
       }
     },
     async stop(timeoutMs) {
-      await workers?.stop(timeoutMs);
+      await scheduler.stop();
+      await bullWorkers?.stop(timeoutMs);
       await relay.stop();
     },
     async snapshot() {
-      const waitingForRedis = await store.countWaitingForRedis();
-      try {
-        const [queued, counts] = await Promise.all([queues.snapshot(), queues.workerCounts()]);
-        return { ...queued, waitingForRedis, workers: counts };
-      } catch {
-        // Redis is down: what waits in the database is exactly what matters then.
-        return { depths: [], oldestWaitingSeconds: 0, waitingForRedis, workers: [] };
-      }
+      return { ...(await snapshotOf(common, registry)), waitingForRedis: await store.countWaitingForRedis() };
     },
     async close() {
       // Closing a queue waits on Redis; a Redis that is down must not hold the shutdown.

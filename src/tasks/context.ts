@@ -16,6 +16,8 @@ export interface TaskMail {
 /** Records more tasks, as a fan-out does (payloads are checked against their definition's schema). */
 export interface TaskEnqueuer {
   enqueueMany(executor: Executor, name: string, payloads: readonly unknown[]): Promise<string[]>;
+  /** One task, unless a task with `key` is pending, delayed or active: then that one's id. */
+  enqueueKeyed(executor: Executor, name: string, payload: unknown, key: string): Promise<string>;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Executor } from '../db/client.js';
 import { tasks } from '../db/schema/index.js';
@@ -38,14 +38,39 @@ export class TaskQueue {
     private readonly log: Logger,
   ) {}
 
-  /** Records one task and returns its id. */
-  async enqueue<N extends TaskName>(executor: Executor, name: N, payload: TaskPayload<N>): Promise<string> {
-    const [id] = await this.enqueueMany(executor, name, [payload]);
-    return id as string;
+  /**
+   * Records one task and returns its id. With a `key`, while a task with that
+   * key is pending, delayed or active, that task's id is returned instead and
+   * nothing is added.
+   */
+  async enqueue<N extends TaskName>(executor: Executor, name: N, payload: TaskPayload<N>, options: { key?: string } = {}): Promise<string> {
+    return options.key === undefined
+      ? this.one(await this.insert(executor, name, [payload]))
+      : this.enqueueKeyed(executor, name, payload, options.key);
   }
 
   /** Records many tasks of one kind in a single statement. */
   async enqueueMany<N extends TaskName>(executor: Executor, name: N, payloads: readonly TaskPayload<N>[]): Promise<string[]> {
+    return this.insert(executor, name, payloads);
+  }
+
+  /** `enqueue` with a key, for a task named at run time (a schedule's); the payload is checked against its definition. */
+  async enqueueKeyed(executor: Executor, name: string, payload: unknown, key: string): Promise<string> {
+    // Twice at most: a live task with the key that finishes between the insert and the look-up leaves room for ours.
+    for (let tries = 0; ; tries++) {
+      const [id] = await this.insert(executor, name, [payload], key);
+      if (id) return id;
+      const [live] = await executor
+        .select({ id: tasks.id })
+        .from(tasks)
+        .where(and(eq(tasks.key, key), inArray(tasks.state, ['pending', 'delayed', 'active'])));
+      if (live) return live.id;
+      if (tries > 0) throw new Error(`Could not enqueue the task with key ${key}`);
+    }
+  }
+
+  /** Inserts the tasks and dispatches them after the commit; with `key`, one task, skipped if one with the key is live. */
+  private async insert(executor: Executor, name: string, payloads: readonly unknown[], key?: string): Promise<string[]> {
     if (payloads.length === 0) return [];
     const definition = this.registry.require(name);
     for (const payload of payloads) {
@@ -64,15 +89,30 @@ export class TaskQueue {
     // One JSON parameter rather than five per row: building a thousand-row insert in the
     // query builder cost more CPU than the database spent running it (a mailing's fan-out).
     const rows = JSON.stringify(committed.map(({ id, payload }) => ({ id, payload })));
-    await executor.execute(sql`
-      insert into ${tasks} (id, name, lane, priority, payload, max_attempts)
-      select (row->>'id')::uuid, ${name}, ${definition.lane}, ${definition.priority}, row->'payload', ${definition.attempts}
-      from jsonb_array_elements(${rows}::jsonb) as row`);
+    const inserted = await executor.execute(sql`
+      insert into ${tasks} (id, name, lane, priority, payload, max_attempts, key)
+      select (row->>'id')::uuid, ${name}, ${definition.lane}, ${definition.priority}, row->'payload', ${definition.attempts}, ${key ?? null}::text
+      from jsonb_array_elements(${rows}::jsonb) as row
+      ${key === undefined ? sql`` : sql`on conflict (key) where key is not null and state in ('pending', 'delayed', 'active') do nothing`}
+      returning id`);
+    const ids = new Set(rowsOf<{ id: string }>(inserted).map((row) => row.id));
+    const added = committed.filter((task) => ids.has(task.id));
     // The tasks are committed by then: a dispatcher that fails leaves them to the runner's poll or the
     // relay's sweep, and must not turn the committed request into a failed one.
-    await afterCommit(executor, () =>
-      this.dispatcher.dispatch(committed).catch((err: unknown) => this.log.warn({ err }, 'could not dispatch committed tasks')),
-    );
-    return committed.map(({ id }) => id);
+    if (added.length > 0) {
+      await afterCommit(executor, () =>
+        this.dispatcher.dispatch(added).catch((err: unknown) => this.log.warn({ err }, 'could not dispatch committed tasks')),
+      );
+    }
+    return added.map(({ id }) => id);
   }
+
+  private one(ids: string[]): string {
+    return ids[0] as string;
+  }
+}
+
+/** A raw statement's rows: PGlite's driver answers with `rows` as pg's does, drizzle passes either through. */
+function rowsOf<T>(result: unknown): T[] {
+  return Array.isArray(result) ? (result as T[]) : ((result as { rows: T[] }).rows ?? []);
 }

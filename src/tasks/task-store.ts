@@ -1,11 +1,10 @@
 import { and, asc, eq, inArray, isNotNull, isNull, lt, lte, not, or, type SQL, sql } from 'drizzle-orm';
 import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import type { Db } from '../db/client.js';
-import { type TaskRow, tasks } from '../db/schema/index.js';
+import { lanePauses, type TaskRow, tasks } from '../db/schema/index.js';
 import { transaction } from '../db/transaction.js';
 import { uuidIn, uuidList } from '../db/uuid-in.js';
 import { Coalescer } from '../lib/coalescer.js';
-import type { QueueSnapshot } from '../observability/metrics.js';
 import type { Outcome } from './execute-task.js';
 import { isLane, type Lane } from './lane.js';
 import type { CommittedTask } from './task-queue.js';
@@ -33,7 +32,10 @@ export interface ClaimedTask extends Claim {
 /** Why a claim by id took nothing. */
 export type Refusal =
   | { readonly kind: 'gone' }
+  /** Completed, failed or cancelled. */
   | { readonly kind: 'finished' }
+  /** Its lane is paused: ask again later. */
+  | { readonly kind: 'paused' }
   /** Not due yet (a retry's backoff), or held by a live claim elsewhere: ask again in `waitMs`. */
   | { readonly kind: 'not-due'; readonly waitMs: number };
 
@@ -47,6 +49,9 @@ const claimable = or(
   and(inArray(tasks.state, ['pending', 'delayed']), lte(tasks.runAt, sql`now()`)),
   and(eq(tasks.state, 'active'), lt(tasks.lockedUntil, sql`now()`)),
 ) as SQL;
+
+/** No process starts a task of a lane an operator paused (a lapsed claim waits too: it is a new start). */
+const laneRuns = sql`not exists (select 1 from ${lanePauses} where ${lanePauses.lane} = ${tasks.lane})`;
 
 const claimedColumns = {
   id: tasks.id,
@@ -63,6 +68,8 @@ const claimedColumns = {
  *     pending ─claim→ active ─complete→ completed
  *     delayed ─claim→ active ─retry→ delayed
  *                     active ─fail→ failed ─(retried by id)→ active
+ *     pending, delayed, active ─cancel→ cancelled   (an operator; a running attempt is aborted)
+ *     failed, cancelled ─retry→ pending              (an operator; attempts counted afresh)
  *                     active ─release→ pending   (a shutdown: the attempt is not counted)
  *                     active, lease lapsed ─claim→ active (a newer attempt)
  *
@@ -95,7 +102,7 @@ export class TaskStore {
     const due = this.db
       .select({ id: tasks.id })
       .from(tasks)
-      .where(and(eq(tasks.lane, lane), claimable, not(uuidIn(tasks.id, holding))))
+      .where(and(eq(tasks.lane, lane), claimable, laneRuns, not(uuidIn(tasks.id, holding))))
       .orderBy(asc(tasks.priority), asc(tasks.runAt))
       .limit(limit)
       .for('update', { skipLocked: true });
@@ -139,13 +146,15 @@ export class TaskStore {
     const [row] = await this.db
       .select({
         state: tasks.state,
+        paused: sql<boolean>`not ${laneRuns}`,
         waitMs: sql<number>`ceil(greatest(extract(epoch from
           case when ${tasks.state} = 'active' then ${tasks.lockedUntil} else ${tasks.runAt} end - now()) * 1000, 0))::int`,
       })
       .from(tasks)
       .where(eq(tasks.id, id));
     if (!row) return { kind: 'gone' };
-    if (row.state === 'completed' || row.state === 'failed') return { kind: 'finished' };
+    if (row.state === 'completed' || row.state === 'failed' || row.state === 'cancelled') return { kind: 'finished' };
+    if (row.paused) return { kind: 'paused' };
     // Claimable a moment ago but taken since (a race with another runner), or not due yet.
     return { kind: 'not-due', waitMs: Math.max(row.waitMs, 1) };
   }
@@ -183,6 +192,54 @@ export class TaskStore {
       lockedUntil: null,
       runAt: sql`now()`,
     });
+  }
+
+  /**
+   * Cancels a task that has not finished: a waiting one never runs, and a
+   * running one's claim is gone, which its process notices (`cancelledAmong`)
+   * and aborts the attempt. Undefined when the task is finished or unknown.
+   */
+  async cancel(id: string): Promise<TaskRow | undefined> {
+    const [row] = await this.db
+      .update(tasks)
+      .set({ state: 'cancelled', finishedAt: sql`now()`, lockedBy: null, lockedUntil: null, error: 'Cancelled by an operator' })
+      .where(and(eq(tasks.id, id), inArray(tasks.state, ['pending', 'delayed', 'active'])))
+      .returning();
+    return row;
+  }
+
+  /** Of the tasks `ids` (attempts running here), those an operator cancelled. */
+  async cancelledAmong(ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = await this.db
+      .select({ id: tasks.id })
+      .from(tasks)
+      .where(and(uuidIn(tasks.id, ids), eq(tasks.state, 'cancelled')));
+    return new Set(rows.map((row) => row.id));
+  }
+
+  /**
+   * Makes a failed or cancelled task pending again, its attempts counted
+   * afresh and not yet handed to any queue. Undefined when it is in another
+   * state or unknown; throws a unique violation when another task with its
+   * key is live.
+   */
+  async retry(id: string): Promise<TaskRow | undefined> {
+    const [row] = await this.db
+      .update(tasks)
+      .set({
+        state: 'pending',
+        attemptsMade: 0,
+        runAt: sql`now()`,
+        relayedAt: null,
+        result: null,
+        error: null,
+        startedAt: null,
+        finishedAt: null,
+      })
+      .where(and(eq(tasks.id, id), inArray(tasks.state, ['failed', 'cancelled'])))
+      .returning();
+    return row;
   }
 
   /** Renews the leases of `claims` (one owner's running attempts); returns the ids whose claim still holds. */
@@ -291,20 +348,6 @@ export class TaskStore {
 
   // Reading.
 
-  /** Tasks not yet finished (and failed ones, kept for a look and a retry), by lane and state. */
-  async snapshot(): Promise<QueueSnapshot> {
-    const depths = await this.db
-      .select({ lane: tasks.lane, state: tasks.state, count: sql<number>`count(*)::int` })
-      .from(tasks)
-      .where(inArray(tasks.state, ['pending', 'delayed', 'active', 'failed']))
-      .groupBy(tasks.lane, tasks.state);
-    const [oldest] = await this.db
-      .select({ seconds: sql<number>`coalesce(extract(epoch from now() - min(${tasks.runAt})), 0)::float8` })
-      .from(tasks)
-      .where(and(inArray(tasks.state, ['pending', 'delayed']), lte(tasks.runAt, sql`now()`)));
-    return { depths, oldestWaitingSeconds: oldest?.seconds ?? 0 };
-  }
-
   find(id: string): Promise<TaskRow | undefined> {
     return this.db.query.tasks.findFirst({ where: eq(tasks.id, id) });
   }
@@ -324,7 +367,7 @@ function claimed(row: { id: string; name: string; lane: string; payload: unknown
   return { ...row, lane: laneOf(row.lane), owner };
 }
 
-function committed(row: TaskRow): CommittedTask {
+export function committed(row: TaskRow): CommittedTask {
   return { id: row.id, name: row.name, lane: laneOf(row.lane), priority: row.priority, payload: row.payload, maxAttempts: row.maxAttempts };
 }
 
@@ -346,7 +389,7 @@ function prepareClaimById(db: Db) {
       finishedAt: null,
       relayedAt: sql`coalesce(${tasks.relayedAt}, now())`,
     })
-    .where(and(uuidIn(tasks.id, sql.placeholder('ids')), or(claimable, eq(tasks.state, 'failed'))))
+    .where(and(uuidIn(tasks.id, sql.placeholder('ids')), or(claimable, eq(tasks.state, 'failed')), laneRuns))
     .returning(claimedColumns)
     .prepare('task_claim_by_id');
 }

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
+import type { BullQueues } from '../../src/tasks/bullmq/queues.js';
 
 /** The machine's Redis. */
 export const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -96,4 +97,12 @@ export async function freePort(): Promise<number> {
   server.close();
   if (address === null || typeof address === 'string') throw new Error('no port');
   return address.port;
+}
+
+/** Jobs of `lane` that BullMQ holds waiting (prioritized ones included). */
+export async function waitingInRedis(queues: BullQueues | undefined, lane: string): Promise<number> {
+  const queue = queues?.all().find((each) => each.name === lane);
+  if (!queue) throw new Error(`No queue for lane ${lane}`);
+  const counts = await queue.getJobCounts('waiting', 'prioritized');
+  return (counts.waiting ?? 0) + (counts.prioritized ?? 0);
 }

@@ -5,7 +5,7 @@ import { eq } from 'drizzle-orm';
 import { tasks } from '../../src/db/schema/index.js';
 import { adminAccount, newSignup } from '../support/accounts.js';
 import { openTestDatabase, type TestDatabase } from '../support/databases.js';
-import { deleteKeys, redisUrl, testPrefix } from '../support/redis.js';
+import { deleteKeys, redisUrl, testPrefix, waitingInRedis } from '../support/redis.js';
 import { type ServerProcess, startWorkerProcess } from '../support/server-process.js';
 import { SmtpPeer } from '../support/smtp-peer.js';
 import { smtpLogin, startTestApp, type TestApp, testEnv } from '../support/test-app.js';
@@ -68,8 +68,7 @@ describe('BullMQ workers', () => {
     const ofSignup = async () =>
       (await taskRows('mail.verify-email')).find((row) => (row.payload as { userUid: string }).userUid === json.user.uid);
     await waitFor(async () => Boolean((await ofSignup())?.relayedAt), 'the relay to hand the task to BullMQ');
-    const snapshot = await t.deps.redis?.queues.snapshot();
-    assert.equal(snapshot?.depths.find((d) => d.lane === 'default' && d.state === 'pending')?.count, 1, 'waiting in Redis');
+    assert.equal(await waitingInRedis(t.deps.redis?.queues, 'default'), 1, 'waiting in Redis');
     const task = await ofSignup();
     assert.equal(task?.state, 'pending', 'without a worker, nothing runs it: the API only enqueues');
 

@@ -5,6 +5,7 @@ import { eq } from 'drizzle-orm';
 import { pino } from 'pino';
 import { tasks } from '../../src/db/schema/index.js';
 import { Relay } from '../../src/tasks/bullmq/relay.js';
+import { LanePauses } from '../../src/tasks/lane-pauses.js';
 import { newSignup } from '../support/accounts.js';
 import { openTestDatabase, type TestDatabase } from '../support/databases.js';
 import { waitFor } from '../support/fault-rig.js';
@@ -63,6 +64,7 @@ describe('the reconciler', () => {
       redis: redis.connection,
       queues: redis.queues,
       store: t.deps.taskStore,
+      pauses: new LanePauses(t.deps.db),
       log: pino({ level: 'silent' }),
       sweepMs: 60_000,
       reconcileMs: 60_000,

@@ -85,7 +85,8 @@ describe('Redis mode in one process', () => {
     release();
     assert.match(text, /bookly_queue_depth\{lane="bulk",state="active"\} [1-9]/);
     assert.match(text, /bookly_queue_depth\{lane="bulk",state="pending"\} [1-9]/);
-    assert.match(text, /bookly_queue_oldest_waiting_seconds [0-9.e-]+/);
+    assert.match(text, /bookly_queue_oldest_waiting_seconds\{lane="bulk"\} [0-9.e-]+/);
+    assert.match(text, /bookly_queue_paused\{lane="bulk"\} 0/);
     assert.match(text, /bookly_queue_workers\{lane="default"\} 1/);
     assert.match(text, /bookly_queue_workers\{lane="bulk"\} 1/);
   });

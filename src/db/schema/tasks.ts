@@ -52,9 +52,7 @@ export const tasks = pgTable(
     index('tasks_due_idx').on(t.lane, t.priority, t.runAt).where(sql`${t.state} in ('pending', 'delayed', 'active')`),
     index('tasks_finished_idx').on(t.finishedAt).where(sql`${t.finishedAt} is not null`),
     // One unfinished task per key: what makes a schedule's slot run once, however many processes enqueue it.
-    uniqueIndex('tasks_live_key_idx')
-      .on(t.key)
-      .where(sql`${t.key} is not null and ${t.state} in ('pending', 'delayed', 'active')`),
+    uniqueIndex('tasks_live_key_idx').on(t.key).where(sql`${t.key} is not null and ${t.state} in ('pending', 'delayed', 'active')`),
     // The task list, newest first.
     index('tasks_created_idx').on(t.createdAt),
     // The relay's sweep: tasks committed while Redis could not take them.

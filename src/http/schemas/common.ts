@@ -38,7 +38,7 @@ const errorDescriptions: Record<number, string> = {
   401: 'invalid_token, token_revoked, access_token_required, refresh_token_required, invalid_email_or_password',
   403: 'account_not_verified, insufficient_permissions',
   404: 'not found (the error_code names what)',
-  409: 'user_exists, tag_exists',
+  409: 'user_exists, tag_exists, task_not_retryable, task_not_cancellable',
   413: 'payload_too_large',
   415: 'unsupported_media_type',
   422: 'validation_error (details lists each problem)',

@@ -1,5 +1,4 @@
 import { type JobsOptions, Queue } from 'bullmq';
-import type { QueueSnapshot } from '../../observability/metrics.js';
 import type { RedisConnection } from '../../redis/connection.js';
 import { type Lane, lanes } from '../lane.js';
 import type { CommittedTask } from '../task-queue.js';
@@ -70,26 +69,15 @@ export class BullQueues {
     await Promise.all(tasks.map((task) => this.queue(task.lane).remove(task.id)));
   }
 
-  async snapshot(): Promise<QueueSnapshot> {
-    const depths: QueueSnapshot['depths'][number][] = [];
-    let oldest = Number.POSITIVE_INFINITY;
-    for (const [lane, queue] of this.queues) {
-      const counts = await queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed');
-      depths.push(
-        { lane, state: 'pending', count: (counts.waiting ?? 0) + (counts.prioritized ?? 0) },
-        { lane, state: 'active', count: counts.active ?? 0 },
-        { lane, state: 'delayed', count: counts.delayed ?? 0 },
-        { lane, state: 'failed', count: counts.failed ?? 0 },
-      );
-      const [first] = await queue.getJobs(['wait', 'prioritized'], 0, 0, true);
-      if (first) oldest = Math.min(oldest, first.timestamp);
-    }
-    return { depths, oldestWaitingSeconds: Number.isFinite(oldest) ? Math.max(0, (Date.now() - oldest) / 1000) : 0 };
+  async setPaused(lane: Lane, paused: boolean): Promise<void> {
+    await (paused ? this.queue(lane).pause() : this.queue(lane).resume());
   }
 
-  /** Worker connections BullMQ sees on the queues, by lane. */
-  async workerCounts(): Promise<{ lane: string; count: number }[]> {
-    return Promise.all([...this.queues].map(async ([lane, queue]) => ({ lane, count: (await queue.getWorkers()).length })));
+  /** Makes each queue paused exactly when its lane is in `paused`. */
+  async syncPaused(paused: ReadonlySet<Lane>): Promise<void> {
+    for (const [lane, queue] of this.queues) {
+      if ((await queue.isPaused()) !== paused.has(lane)) await this.setPaused(lane, paused.has(lane));
+    }
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { OutageLog } from '../../lib/outage-log.js';
 import type { RedisConnection } from '../../redis/connection.js';
+import type { LanePauses } from '../lane-pauses.js';
 import type { CommittedTask, TaskDispatcher } from '../task-queue.js';
 import type { TaskStore } from '../task-store.js';
 import type { BullQueues } from './queues.js';
@@ -9,6 +10,7 @@ export interface RelayOptions {
   readonly redis: RedisConnection;
   readonly queues: BullQueues;
   readonly store: TaskStore;
+  readonly pauses: LanePauses;
   readonly log: Logger;
   /** How often to look for tasks committed while Redis could not take them. */
   readonly sweepMs: number;
@@ -87,8 +89,10 @@ export class Relay implements TaskDispatcher {
    * an error outside the task, or as stalled too often).
    */
   async reconcile(olderThanMs: number): Promise<void> {
-    const { store, queues, log } = this.options;
+    const { store, queues, pauses, log } = this.options;
     try {
+      // A Redis that restarted empty forgot which queues were paused; the database did not.
+      await queues.syncPaused(await pauses.paused());
       const { missing, finished } = await queues.adrift(await store.unfinishedRelayed(olderThanMs, 1000));
       if (missing.length > 0) {
         log.warn(
@@ -104,6 +108,20 @@ export class Relay implements TaskDispatcher {
     } catch (err) {
       this.outage.failed(err);
     }
+  }
+
+  /**
+   * Hands over a task an operator retried: its job from before (failed, or
+   * completed as skipped when it was cancelled) is dropped first, since BullMQ
+   * ignores a job id it holds. What fails here the reconciler repairs.
+   */
+  async requeue(task: CommittedTask): Promise<void> {
+    try {
+      await this.options.queues.removeFinished([task]);
+    } catch (err) {
+      this.options.log.warn({ err, task: task.id }, "could not drop the retried task's old job; the reconciler will");
+    }
+    await this.handOver([task]);
   }
 
   private async handOver(committed: readonly CommittedTask[]): Promise<void> {

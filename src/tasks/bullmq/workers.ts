@@ -16,6 +16,9 @@ import type { TaskStore } from '../task-store.js';
  */
 const maxStalledCount = 100;
 
+/** How often a job of a paused lane, fetched before the pause reached its queue, looks again. */
+const pausedRecheckMs = 2000;
+
 export interface BullWorkersOptions {
   readonly redis: RedisConnection;
   readonly store: TaskStore;
@@ -83,8 +86,10 @@ export class BullWorkers {
     const claim = await attempts.untilAnswered(() => store.claimById(id, attempts.owner));
     if (claim === undefined) return handBack(job, token);
     if (!('owner' in claim)) {
-      if (claim.kind !== 'not-due') return { skipped: `the task is ${claim.kind}` };
-      await job.moveToDelayed(Date.now() + claim.waitMs, token);
+      if (claim.kind === 'gone' || claim.kind === 'finished') return { skipped: `the task is ${claim.kind}` };
+      // A paused lane's queue is paused too; a job fetched just before the pause waits here, looking again now and then.
+      const waitMs = claim.kind === 'paused' ? pausedRecheckMs : claim.waitMs;
+      await job.moveToDelayed(Date.now() + waitMs, token);
       throw new DelayedError();
     }
     const ended = await attempts.run(claim, signal);
@@ -99,6 +104,8 @@ export class BullWorkers {
       case 'released':
       case 'unrecorded':
         return handBack(job, token);
+      case 'cancelled':
+        return { skipped: 'cancelled by an operator' };
       case 'superseded':
         // Another attempt has the task, and with it this job: nothing of ours is left to write.
         return { skipped: 'another attempt has the task' };

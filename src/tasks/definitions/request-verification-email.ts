@@ -4,6 +4,7 @@ import { users } from '../../db/schema/index.js';
 import { transaction } from '../../db/transaction.js';
 import { claimRecipientSend } from '../../mail/recipient-limit.js';
 import { defineTask } from '../define.js';
+import { verificationMailKey } from './send-verification-email.js';
 
 /**
  * A resend-verification request, decided here rather than in the request so
@@ -25,7 +26,8 @@ export const requestVerificationEmail = defineTask({
       if (!user) return { skipped: 'no account has this email' };
       if (user.isVerified) return { skipped: 'the account is verified already' };
       if (!(await claimRecipientSend(tx, email, 'verify'))) return { skipped: 'the per-recipient limit' };
-      const [taskId] = await tasks.enqueueMany(tx, 'mail.verify-email', [{ userUid: user.uid }]);
+      // Keyed: while one verification mail waits to go out, a resend adds no second one.
+      const taskId = await tasks.enqueueKeyed(tx, 'mail.verify-email', { userUid: user.uid }, verificationMailKey(user.uid));
       return { enqueued: taskId };
     });
   },

@@ -16,3 +16,6 @@ export const sendVerificationEmail = defineTask({
     return { sent_to: user.email };
   },
 });
+
+/** One verification mail waits for an account at a time: a resend while one is queued adds none. */
+export const verificationMailKey = (userUid: string): string => `verify-email:${userUid}`;

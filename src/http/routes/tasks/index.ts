@@ -1,58 +1,53 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import Type from 'typebox';
-import type { TaskRow } from '../../../db/schema/index.js';
 import type { Deps } from '../../../deps.js';
 import { NotFoundError } from '../../../errors.js';
 import { sessionOf } from '../../plugins/auth.js';
-import { errors, Timestamp, Uuid } from '../../schemas/common.js';
+import * as schemas from './schemas.js';
 
-const Task = Type.Object({
-  id: Uuid,
-  name: Type.String(),
-  state: Type.Union([
-    Type.Literal('pending'),
-    Type.Literal('active'),
-    Type.Literal('delayed'),
-    Type.Literal('completed'),
-    Type.Literal('failed'),
-  ]),
-  attempts_made: Type.Integer(),
-  max_attempts: Type.Integer(),
-  created_at: Timestamp,
-  finished_at: Type.Union([Timestamp, Type.Null()]),
-  result: Type.Unknown(),
-  error: Type.Union([Type.String(), Type.Null()]),
-});
-
-const getTask = {
-  summary: "A background task's state, attempts and result; admin only",
-  tags: ['tasks'],
-  security: [{ bearerAuth: [] }],
-  params: Type.Object({ task_id: Uuid }),
-  response: { 200: Task, ...errors(401, 404, 422) },
-};
-
+/**
+ * Task, queue, worker and schedule administration, admin only. Anyone else
+ * is told a task does not exist (so task ids reveal nothing) and is refused
+ * the rest.
+ */
 export const taskRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
-  app.get('/:task_id', { schema: getTask, preHandler: app.authenticate() }, async (request) => {
-    const notFound = new NotFoundError('task_not_found', 'No task has this id');
-    // Anyone but an admin is told the task does not exist, so task ids reveal nothing.
-    if (sessionOf(request).user.role !== 'admin') throw notFound;
-    const task = await deps.taskStore.find(request.params.task_id);
-    if (!task) throw notFound;
-    return toTask(task);
-  });
-};
-
-function toTask(row: TaskRow): Type.Static<typeof Task> {
-  return {
-    id: row.id,
-    name: row.name,
-    state: row.state,
-    attempts_made: row.attemptsMade,
-    max_attempts: row.maxAttempts,
-    created_at: row.createdAt,
-    finished_at: row.finishedAt,
-    result: row.result,
-    error: row.error,
+  const { taskAdmin } = deps;
+  const admin = app.authenticate({ admin: true });
+  const adminOrNoSuchTask = app.authenticate();
+  const onlyAdminsSeeTasks = async (request: Parameters<typeof sessionOf>[0]) => {
+    if (sessionOf(request).user.role !== 'admin') throw new NotFoundError('task_not_found', 'No task has this id');
   };
-}
+
+  app.get('/tasks', { schema: schemas.list, preHandler: admin }, async (request, reply) => {
+    const { state, name, lane, limit, offset } = request.query;
+    const page = await taskAdmin.list({ state, name, lane }, { limit, offset });
+    return reply.header('x-total-count', page.total).send(page.rows.map(schemas.toTask));
+  });
+
+  app.get('/tasks/:task_id', { schema: schemas.get, preHandler: [adminOrNoSuchTask, onlyAdminsSeeTasks] }, async (request) =>
+    schemas.toTask(await taskAdmin.get(request.params.task_id)),
+  );
+
+  app.post('/tasks/:task_id/retry', { schema: schemas.retry, preHandler: [adminOrNoSuchTask, onlyAdminsSeeTasks] }, async (request) =>
+    schemas.toTask(await taskAdmin.retry(request.params.task_id)),
+  );
+
+  app.post('/tasks/:task_id/cancel', { schema: schemas.cancel, preHandler: [adminOrNoSuchTask, onlyAdminsSeeTasks] }, async (request) =>
+    schemas.toTask(await taskAdmin.cancel(request.params.task_id)),
+  );
+
+  app.get('/queues', { schema: schemas.queues, preHandler: admin }, async () => (await taskAdmin.queues()).map(schemas.toQueue));
+
+  app.post('/queues/:lane/pause', { schema: schemas.pause, preHandler: admin }, async (request) =>
+    taskAdmin.setPaused(request.params.lane, true),
+  );
+
+  app.post('/queues/:lane/resume', { schema: schemas.resume, preHandler: admin }, async (request) =>
+    taskAdmin.setPaused(request.params.lane, false),
+  );
+
+  app.get('/workers', { schema: schemas.workers, preHandler: admin }, async () => (await taskAdmin.workers()).map(schemas.toWorker));
+
+  app.get('/schedules', { schema: schemas.schedules, preHandler: admin }, async () =>
+    (await taskAdmin.schedules()).map(schemas.toSchedule),
+  );
+};

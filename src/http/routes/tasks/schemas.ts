@@ -1,0 +1,195 @@
+import Type from 'typebox';
+import { type TaskRow, taskStates } from '../../../db/schema/index.js';
+import type { QueueView } from '../../../services/task-admin.service.js';
+import type { ScheduleView } from '../../../tasks/scheduler.js';
+import type { WorkerView } from '../../../tasks/worker-registry.js';
+import { PageQuery } from '../../schemas/catalogue.js';
+import { errors, Timestamp, Uuid, WellFormedString } from '../../schemas/common.js';
+
+const tags = ['tasks'];
+const security = [{ bearerAuth: [] }];
+const nullable = <T extends Type.TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+const TaskState = Type.Union([
+  Type.Literal('pending'),
+  Type.Literal('active'),
+  Type.Literal('delayed'),
+  Type.Literal('completed'),
+  Type.Literal('failed'),
+  Type.Literal('cancelled'),
+]);
+
+export const Task = Type.Object({
+  id: Uuid,
+  name: Type.String(),
+  lane: Type.String(),
+  state: TaskState,
+  attempts_made: Type.Integer(),
+  max_attempts: Type.Integer(),
+  created_at: Timestamp,
+  run_at: Timestamp,
+  started_at: nullable(Timestamp),
+  finished_at: nullable(Timestamp),
+  result: Type.Unknown(),
+  error: nullable(Type.String()),
+});
+
+const counts = Object.fromEntries(taskStates.map((state) => [state, Type.Integer()])) as Record<(typeof taskStates)[number], Type.TInteger>;
+
+export const Queue = Type.Object({
+  lane: Type.String(),
+  paused: Type.Boolean(),
+  counts: Type.Object(counts),
+  oldest_waiting_seconds: Type.Number(),
+  per_minute: Type.Array(Type.Object({ minute: Timestamp, completed: Type.Integer(), failed: Type.Integer() }), {
+    description: 'The last 60 minutes, oldest first',
+  }),
+});
+
+export const Worker = Type.Object({
+  id: Type.String(),
+  hostname: Type.String(),
+  pid: Type.Integer(),
+  lanes: Type.Array(Type.String()),
+  concurrency: Type.Integer(),
+  started_at: Timestamp,
+  last_seen_at: Timestamp,
+  state: Type.Union([Type.Literal('online'), Type.Literal('lost')]),
+  running: Type.Integer(),
+  completed: Type.Integer(),
+  failed: Type.Integer(),
+});
+
+export const Schedule = Type.Object({
+  name: Type.String(),
+  cron: Type.String(),
+  task: Type.String(),
+  next_run_at: nullable(Timestamp),
+  last_run_at: nullable(Timestamp),
+  last_task_id: nullable(Uuid),
+});
+
+const TaskParams = Type.Object({ task_id: Uuid });
+const LaneParams = Type.Object({ lane: WellFormedString({ minLength: 1, maxLength: 64 }) });
+
+export const list = {
+  summary: 'Tasks, newest first, filtered by state, name and lane; the total is in X-Total-Count; admin only',
+  tags,
+  security,
+  querystring: Type.Object({
+    ...PageQuery.properties,
+    state: Type.Optional(TaskState),
+    name: Type.Optional(WellFormedString({ minLength: 1, maxLength: 200 })),
+    lane: Type.Optional(WellFormedString({ minLength: 1, maxLength: 64 })),
+  }),
+  response: { 200: Type.Array(Task), ...errors(401, 403, 422) },
+};
+
+export const get = {
+  summary: "A background task's state, attempts and result; admin only",
+  tags,
+  security,
+  params: TaskParams,
+  response: { 200: Task, ...errors(401, 404, 422) },
+};
+
+export const retry = {
+  summary: 'Runs a failed or cancelled task again, its attempts counted afresh; admin only',
+  tags,
+  security,
+  params: TaskParams,
+  response: { 200: Task, ...errors(401, 404, 409, 422) },
+};
+
+export const cancel = {
+  summary: 'Cancels a pending or delayed task (it never runs) or aborts an active one wherever it runs, within 2 s; admin only',
+  tags,
+  security,
+  params: TaskParams,
+  response: { 200: Task, ...errors(401, 404, 409, 422) },
+};
+
+export const queues = {
+  summary: "Each lane's counts by state, oldest waiting age and the last hour's throughput; admin only",
+  tags,
+  security,
+  response: { 200: Type.Array(Queue), ...errors(401, 403) },
+};
+
+const pauseReply = { 200: Type.Object({ lane: Type.String(), paused: Type.Boolean() }), ...errors(401, 403, 404, 422) };
+export const pause = {
+  summary: 'Pauses a lane in every process: no new task of it starts; enqueueing goes on; admin only',
+  tags,
+  security,
+  params: LaneParams,
+  response: pauseReply,
+};
+export const resume = { ...pause, summary: 'Resumes a paused lane; admin only' };
+
+export const workers = {
+  summary: 'Every process that runs tasks, by its heartbeat; one that missed three is lost; admin only',
+  tags,
+  security,
+  response: { 200: Type.Array(Worker), ...errors(401, 403) },
+};
+
+export const schedules = {
+  summary: 'The periodic tasks, with their next and last run; admin only',
+  tags,
+  security,
+  response: { 200: Type.Array(Schedule), ...errors(401, 403) },
+};
+
+export function toTask(row: TaskRow): Type.Static<typeof Task> {
+  return {
+    id: row.id,
+    name: row.name,
+    lane: row.lane,
+    state: row.state,
+    attempts_made: row.attemptsMade,
+    max_attempts: row.maxAttempts,
+    created_at: row.createdAt,
+    run_at: row.runAt,
+    started_at: row.startedAt,
+    finished_at: row.finishedAt,
+    result: row.result,
+    error: row.error,
+  };
+}
+
+export function toQueue(view: QueueView): Type.Static<typeof Queue> {
+  return {
+    lane: view.lane,
+    paused: view.paused,
+    counts: view.counts,
+    oldest_waiting_seconds: view.oldestWaitingSeconds,
+    per_minute: view.perMinute.map((minute) => ({ ...minute })),
+  };
+}
+
+export function toWorker(view: WorkerView): Type.Static<typeof Worker> {
+  return {
+    id: view.id,
+    hostname: view.hostname,
+    pid: view.pid,
+    lanes: view.lanes,
+    concurrency: view.concurrency,
+    started_at: view.startedAt,
+    last_seen_at: view.lastSeenAt,
+    state: view.state,
+    running: view.running,
+    completed: view.completed,
+    failed: view.failed,
+  };
+}
+
+export function toSchedule(view: ScheduleView): Type.Static<typeof Schedule> {
+  return {
+    name: view.name,
+    cron: view.cron,
+    task: view.task,
+    next_run_at: view.nextRunAt,
+    last_run_at: view.lastRunAt,
+    last_task_id: view.lastTaskId,
+  };
+}
