@@ -34,7 +34,7 @@ describeEachDatabase('operations endpoints', (ctx) => {
     assert.match(reply.text, /bookly_task_duration_seconds_count\{name="mail.verify-email",outcome="completed"\} 1/);
     assert.match(reply.text, /bookly_emails_total\{outcome="sent"\} 1/);
     assert.match(reply.text, /bookly_queue_oldest_waiting_seconds\{lane="default"\} 0/);
-    assert.match(reply.text, /bookly_queue_workers\{lane="default"\} 1/, 'this process, running the tasks');
+    assert.match(reply.text, /bookly_queue_workers\{lane="default"\} 0/, 'its tasks stopped, this process left the registry');
     assert.match(reply.text, /process_resident_memory_bytes/);
   });
 
