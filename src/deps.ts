@@ -106,6 +106,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions): Pr
     links,
     mail: new MailDelivery(mailer, mailRateLimit, metrics),
     tasks,
+    retention: config.tasks.retention,
     appUrl: (path: string) => appUrl(config.domain, path),
   };
 

@@ -43,6 +43,18 @@ export interface HttpLimits {
   maxConnections: number;
 }
 
+/** How long the database keeps what is over with; `maintenance.prune` deletes the rest, hourly. */
+export interface RetentionConfig {
+  /** `TASK_RETENTION_DAYS`: days a completed task is kept after it finished (and its BullMQ job). */
+  completedDays: number;
+  /** `TASK_FAILED_RETENTION_DAYS`: the same for failed and cancelled tasks. */
+  failedDays: number;
+  /** `MAIL_LEDGER_RETENTION_DAYS`: days a mail ledger entry is kept. */
+  mailLedgerDays: number;
+  /** `PRUNE_BATCH_SIZE`: rows one statement of the prune deletes at most, so that none holds its locks long. */
+  batchSize: number;
+}
+
 export interface Config {
   env: 'development' | 'production' | 'test';
   logLevel: string;
@@ -94,6 +106,7 @@ export interface Config {
     apiRunsTasks: boolean;
     /** `PRUNE_SCHEDULE`: when `maintenance.prune` runs (cron, UTC); undefined: never (`off`). */
     pruneCron: string | undefined;
+    retention: RetentionConfig;
   };
   worker: {
     /** Port of a worker's own `/metrics` and `/health`; 0 is none. */
@@ -162,6 +175,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       retryBaseMs: read.raw('TASK_RETRY_BASE_MS') === undefined ? undefined : read.integer('TASK_RETRY_BASE_MS', 0, 0),
       apiRunsTasks: read.boolean('API_RUNS_TASKS', false),
       pruneCron: readCron(read, 'PRUNE_SCHEDULE', '0 * * * *'),
+      retention: readRetention(read),
     },
     worker: {
       metricsPort: read.integer('WORKER_METRICS_PORT', 0, 0, 65535),
@@ -253,6 +267,17 @@ function readRedis(read: EnvReader): RedisConfig | undefined {
   if (url === undefined) return undefined;
   if (!/^rediss?:\/\//.test(url)) read.problem('REDIS_URL must start with redis:// or rediss://');
   return { url, prefix };
+}
+
+function readRetention(read: EnvReader): RetentionConfig {
+  // A century at most: refuses a value written in another unit (604800, a week in seconds).
+  const century = 36_500;
+  return {
+    completedDays: read.integer('TASK_RETENTION_DAYS', 7, 0, century),
+    failedDays: read.integer('TASK_FAILED_RETENTION_DAYS', 30, 0, century),
+    mailLedgerDays: read.integer('MAIL_LEDGER_RETENTION_DAYS', 90, 0, century),
+    batchSize: read.integer('PRUNE_BATCH_SIZE', 1000, 1, 100_000),
+  };
 }
 
 function readHttpLimits(read: EnvReader): HttpLimits {

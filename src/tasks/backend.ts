@@ -158,7 +158,7 @@ function inProcess(config: Config, common: Common, parts: TaskBackendParts): Tas
 function throughBullmq(config: Config, common: Common, parts: TaskBackendParts, connection: RedisConnection): TaskBackend {
   const { store, attempts, workers, pauses, scheduler } = common;
   const { log, database, registry } = parts;
-  const queues = new BullQueues(connection);
+  const queues = new BullQueues(connection, config.tasks.retention);
   const relay = new Relay({ redis: connection, queues, store, pauses, log, sweepMs: config.tasks.pollMs, reconcileMs: 30_000 });
   let bullWorkers: BullWorkers | undefined;
   return {

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { LinkTokens } from '../auth/link-tokens.js';
+import type { RetentionConfig } from '../config/load-config.js';
 import type { Db, Executor } from '../db/client.js';
 import type { UserRow } from '../db/schema/index.js';
 import type { MailMessage } from '../mail/mailer.js';
@@ -30,6 +31,8 @@ export interface TaskServices {
   readonly links: LinkTokens;
   readonly mail: TaskMail;
   readonly tasks: TaskEnqueuer;
+  /** How long finished work is kept (`maintenance.prune`). */
+  readonly retention: RetentionConfig;
   /** An absolute link to `path` on the app (`DOMAIN`), for mail. */
   appUrl(path: string): string;
 }

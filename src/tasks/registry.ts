@@ -1,6 +1,7 @@
 import type Type from 'typebox';
 import type { TaskDefinition } from './define.js';
 import { noop } from './definitions/noop.js';
+import { prune } from './definitions/prune.js';
 import { requestPasswordReset } from './definitions/request-password-reset.js';
 import { requestVerificationEmail } from './definitions/request-verification-email.js';
 import { sendBulkMail } from './definitions/send-bulk-mail.js';
@@ -18,6 +19,7 @@ export const taskDefinitions = [
   sendBulkMail,
   sendMailingMessage,
   noop,
+  prune,
 ] as const;
 
 type Known = (typeof taskDefinitions)[number];

@@ -171,6 +171,22 @@ describe('configuration', () => {
     );
   });
 
+  it('keeps finished tasks 7 days, failed ones 30, ledger entries 90, as the retention variables say', () => {
+    assert.deepEqual(loadConfig({}).tasks.retention, { completedDays: 7, failedDays: 30, mailLedgerDays: 90, batchSize: 1000 });
+    const retention = loadConfig({
+      TASK_RETENTION_DAYS: '0',
+      TASK_FAILED_RETENTION_DAYS: '365',
+      MAIL_LEDGER_RETENTION_DAYS: '3650',
+      PRUNE_BATCH_SIZE: '7',
+    }).tasks.retention;
+    assert.deepEqual(retention, { completedDays: 0, failedDays: 365, mailLedgerDays: 3650, batchSize: 7 });
+    // Whole days: a week written in seconds, or a fraction, is refused rather than read as something else.
+    assert.throws(() => loadConfig({ TASK_RETENTION_DAYS: '604800' }), /TASK_RETENTION_DAYS must be an integer 0\.\.36500/);
+    assert.throws(() => loadConfig({ TASK_FAILED_RETENTION_DAYS: '0.5' }), /TASK_FAILED_RETENTION_DAYS/);
+    assert.throws(() => loadConfig({ MAIL_LEDGER_RETENTION_DAYS: '-1' }), /MAIL_LEDGER_RETENTION_DAYS/);
+    assert.throws(() => loadConfig({ PRUNE_BATCH_SIZE: '0' }), /PRUNE_BATCH_SIZE must be an integer 1\.\.100000/);
+  });
+
   it('treats an empty value as unset, as .env files mean it', () => {
     assert.equal(loadConfig({ PORT: '', REDIS_URL: '' }).http.port, 8000);
     assert.equal(loadConfig({ REDIS_URL: '' }).redis, undefined);

@@ -1,21 +1,34 @@
 import { type JobsOptions, Queue } from 'bullmq';
+import type { RetentionConfig } from '../../config/load-config.js';
 import type { RedisConnection } from '../../redis/connection.js';
 import { type Lane, lanes } from '../lane.js';
 import type { CommittedTask } from '../task-queue.js';
 
-/** What stays in Redis after a job ends: finished jobs a day, failed ones a week (the database keeps both for good). */
-const retention: Pick<JobsOptions, 'removeOnComplete' | 'removeOnFail'> = {
-  removeOnComplete: { age: 24 * 3600, count: 100_000 },
-  removeOnFail: { age: 7 * 24 * 3600 },
-};
+const day = 24 * 3600;
+
+/**
+ * What stays in Redis after a job ends: as long as the database keeps its
+ * task (`maintenance.prune`), so that the dashboard and the task list agree.
+ * Completed jobs also 100 000 at most, so that a busy day cannot fill Redis.
+ */
+function jobRetention(
+  retention: Pick<RetentionConfig, 'completedDays' | 'failedDays'>,
+): Pick<JobsOptions, 'removeOnComplete' | 'removeOnFail'> {
+  return {
+    removeOnComplete: { age: retention.completedDays * day, count: 100_000 },
+    removeOnFail: { age: retention.failedDays * day },
+  };
+}
 
 const addChunk = 100;
 
 /** One BullMQ queue per lane, named after it, under the configured prefix. */
 export class BullQueues {
   private readonly queues: Map<Lane, Queue>;
+  private readonly retention: Pick<JobsOptions, 'removeOnComplete' | 'removeOnFail'>;
 
-  constructor(redis: RedisConnection) {
+  constructor(redis: RedisConnection, retention: Pick<RetentionConfig, 'completedDays' | 'failedDays'>) {
+    this.retention = jobRetention(retention);
     this.queues = new Map(lanes.map((lane) => [lane, new Queue(lane, { connection: redis.client, prefix: redis.prefix })]));
     // Errors surface where the queue is used; the connection's own outage log reports the cause once.
     for (const queue of this.queues.values()) queue.on('error', () => {});
@@ -42,7 +55,7 @@ export class BullQueues {
             attempts: 1,
             ...(task.priority > 0 ? { priority: task.priority } : {}),
             ...(task.delayMs ? { delay: task.delayMs } : {}),
-            ...retention,
+            ...this.retention,
           },
         }));
       // A hundred at a time: adding a thousand jobs at once held the event loop for some 50 ms,

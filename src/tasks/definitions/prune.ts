@@ -1,0 +1,21 @@
+import Type from 'typebox';
+import { defineTask } from '../define.js';
+import { prune as pruneExpired } from '../retention.js';
+
+/**
+ * Deletes what is past its retention (`config.tasks.retention`): finished
+ * tasks, expired link tokens and revocations, finished mailings' address
+ * lists, old dev mail, spent recipient limits, lost workers. Run hourly by
+ * the scheduler; safe to run twice or at once with itself, as a run deletes
+ * only what is past retention when it looks.
+ */
+export const prune = defineTask({
+  name: 'maintenance.prune',
+  payload: Type.Object({}),
+  attempts: 3,
+  async run(_payload, { db, retention, signal, log }) {
+    const counts = await pruneExpired(db, retention, signal);
+    log.info(counts, 'pruned what is past retention');
+    return counts;
+  },
+});
