@@ -53,6 +53,8 @@ export function testEnv(options: Pick<TestAppOptions, 'smtp' | 'env'> & { databa
     AUTH_RATE_LIMIT: '0',
     TASK_POLL_MS: '50',
     TASK_RETRY_BASE_MS: '20',
+    // A prune at the top of an hour would add a task to tests that count them; tests of schedules set their own.
+    PRUNE_SCHEDULE: 'off',
     ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
     ...(options.smtp
       ? {
