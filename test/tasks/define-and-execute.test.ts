@@ -38,6 +38,7 @@ describe('task definitions and one attempt', () => {
       'mail.reset-request',
       'mail.verification-request',
       'mail.verify-email',
+      'maintenance.prune',
       'system.noop',
     ]);
     assert.doesNotThrow(() => new TaskRegistry());
