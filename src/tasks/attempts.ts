@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
+import { every } from '../lib/every.js';
 import { linkedAbort } from '../lib/linked-abort.js';
 import { OutageLog } from '../lib/outage-log.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -90,16 +91,13 @@ export class Attempts {
     const heartbeatMs = Math.round(this.options.leaseMs / 3);
     this.presence = { ...runs, heartbeatMs };
     await this.beat();
-    const every = (ms: number, work: () => Promise<void>) => {
-      const timer = setInterval(() => void work(), ms);
-      timer.unref();
-      this.timers.push(timer);
-    };
-    every(heartbeatMs, async () => {
-      await this.renew();
-      await this.beat();
-    });
-    every(cancelWatchMs, () => this.watchForCancels());
+    this.timers.push(
+      every(heartbeatMs, async () => {
+        await this.renew();
+        await this.beat();
+      }),
+      every(cancelWatchMs, () => this.watchForCancels()),
+    );
   }
 
   private async beat(): Promise<void> {

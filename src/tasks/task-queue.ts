@@ -44,9 +44,9 @@ export class TaskQueue {
    * nothing is added.
    */
   async enqueue<N extends TaskName>(executor: Executor, name: N, payload: TaskPayload<N>, options: { key?: string } = {}): Promise<string> {
-    return options.key === undefined
-      ? this.one(await this.insert(executor, name, [payload]))
-      : this.enqueueKeyed(executor, name, payload, options.key);
+    if (options.key !== undefined) return this.enqueueKeyed(executor, name, payload, options.key);
+    const [id] = await this.insert(executor, name, [payload]);
+    return id as string;
   }
 
   /** Records many tasks of one kind in a single statement. */
@@ -105,10 +105,6 @@ export class TaskQueue {
       );
     }
     return added.map(({ id }) => id);
-  }
-
-  private one(ids: string[]): string {
-    return ids[0] as string;
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { every } from '../../lib/every.js';
 import { OutageLog } from '../../lib/outage-log.js';
 import type { RedisConnection } from '../../redis/connection.js';
 import type { LanePauses } from '../lane-pauses.js';
@@ -41,13 +42,10 @@ export class Relay implements TaskDispatcher {
   }
 
   start(): void {
-    const every = (ms: number, work: () => Promise<void>) => {
-      const timer = setInterval(() => void work(), ms);
-      timer.unref();
-      this.timers.push(timer);
-    };
-    every(this.options.sweepMs, () => this.sweep());
-    every(this.options.reconcileMs, () => this.reconcile(this.options.reconcileMs));
+    this.timers.push(
+      every(this.options.sweepMs, () => this.sweep()),
+      every(this.options.reconcileMs, () => this.reconcile(this.options.reconcileMs)),
+    );
     // Redis (back) at last: hand over what waited, and check it kept what it had; it may have restarted empty.
     this.options.redis.client.on('ready', this.onReady);
     if (this.options.redis.client.status === 'ready') this.onReady();
