@@ -6,6 +6,7 @@ import type { TrustProxy } from '../config/trust-proxy.js';
 import type { Deps } from '../deps.js';
 import { ServiceUnavailableError } from '../errors.js';
 import { connectionHandling, maxParamLength } from './connections.js';
+import { taskConsole, taskConsolePrefix } from './console/task-console.js';
 import { adminBasicAuthPlugin } from './plugins/admin-basic-auth.js';
 import { authPlugin } from './plugins/auth.js';
 import { bodyParsersPlugin } from './plugins/body-parsers.js';
@@ -93,6 +94,7 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   if (deps.redis) checks.push({ name: 'redis', check: deps.redis.connection.ping });
   await app.register(opsRoutes, { deps, checks: [...checks, ...(options.readinessChecks ?? [])] });
   if (deps.devMailbox) await app.register(devMailboxRoutes, { prefix: '/dev', mailbox: deps.devMailbox });
+  await app.register(taskConsole, { prefix: taskConsolePrefix, deps });
   if (deps.redis) await app.register(queueDashboard, { prefix: queueDashboardPrefix, queues: deps.redis.queues });
   return app;
 }

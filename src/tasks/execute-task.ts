@@ -67,7 +67,10 @@ export async function executeTask(attempt: Attempt, options: ExecuteOptions): Pr
       return { kind: 'failed', error };
     }
     const delayMs = retryDelay(definition, attempt.attemptsMade, options.retryBaseMs);
-    log.warn({ err: cause, retryInMs: delayMs }, 'task attempt failed; it will be retried');
+    // Stopped from outside (a cancel, the shutdown deadline, a lost claim): the caller knows what
+    // happens next and says so; "it will be retried" would be wrong for a cancel.
+    if (options.signal?.aborted) log.debug({ err: cause }, 'task attempt aborted');
+    else log.warn({ err: cause, retryInMs: delayMs }, 'task attempt failed; it will be retried');
     return { kind: 'retry', error, delayMs };
   } finally {
     clearTimeout(timer);

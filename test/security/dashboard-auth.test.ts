@@ -108,6 +108,20 @@ describe('admin basic auth on /admin/queues', () => {
     assert.deepEqual(api.json.queues.map((queue: { name: string }) => queue.name).sort(), ['bulk', 'default']);
     const theirs = await dashboard(basic(user.email, user.password), '127.0.0.1', '/admin/queues/api/queues');
     assertRefused(theirs, 401, 'invalid_email_or_password', 'its API too');
+    assert.doesNotMatch(page.text, /fonts\.googleapis|fonts\.gstatic/, 'the page asks no other host for its fonts');
+    assert.doesNotMatch(String(page.headers['content-security-policy']), /https:/, 'its policy lets nothing come from another host');
+
+    // The task console has the same guard.
+    for (const url of ['/admin/tasks', '/admin/tasks/console.js']) {
+      assertRefused(await dashboard(basic(user.email, user.password), '127.0.0.1', url), 401, 'invalid_email_or_password', url);
+      assert.equal((await dashboard(basic(admin.email, admin.password), '127.0.0.1', url)).status, 200, url);
+    }
+    const pause = await (t as TestApp).request({
+      method: 'POST',
+      url: '/admin/tasks/lanes/bulk/pause',
+      headers: basic(user.email, user.password),
+    });
+    assertRefused(pause, 401, 'invalid_email_or_password', 'a console action');
   });
 
   it('does one password verification for every guess, whoever the email belongs to and whatever the header holds', async () => {

@@ -43,8 +43,12 @@ export async function waitFor(what: string, check: () => boolean | Promise<boole
   }
 }
 
-/** Signs up over HTTP, follows the verification mail, makes the account admin in `databaseUrl`, logs in: an access token. */
-export async function adminToken(base: string, smtp: SmtpPeer, databaseUrl: string): Promise<string> {
+/** Signs up over HTTP, follows the verification mail, makes the account admin in `databaseUrl`, logs in: its credentials and access token. */
+export async function adminOver(
+  base: string,
+  smtp: SmtpPeer,
+  databaseUrl: string,
+): Promise<{ email: string; password: string; token: string }> {
   const body = newSignup();
   assert.equal((await call(base, 'POST', '/api/v1/auth/signup', body)).status, 201);
   const mail = await smtp.waitForMail((m) => m.to.includes(body.email), 60_000);
@@ -52,7 +56,12 @@ export async function adminToken(base: string, smtp: SmtpPeer, databaseUrl: stri
   await sql(databaseUrl, `update users set role = 'admin' where email = '${body.email}'`);
   const login = await call(base, 'POST', '/api/v1/auth/login', { email: body.email, password: body.password });
   assert.equal(login.status, 200);
-  return login.json.access_token;
+  return { email: body.email, password: body.password, token: login.json.access_token };
+}
+
+/** The access token of a new admin made as `adminOver` does. */
+export async function adminToken(base: string, smtp: SmtpPeer, databaseUrl: string): Promise<string> {
+  return (await adminOver(base, smtp, databaseUrl)).token;
 }
 
 /** One statement on a database, from a connection of its own. */

@@ -3,6 +3,7 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { FastifyPluginAsync } from 'fastify';
 import type { BullQueues } from '../../tasks/bullmq/queues.js';
+import { ownHostOnly } from './own-host-only.js';
 
 export interface QueueDashboardOptions {
   queues: BullQueues;
@@ -16,6 +17,14 @@ const basePath = '/admin/queues';
  */
 export const queueDashboard: FastifyPluginAsync<QueueDashboardOptions> = async (app, { queues }) => {
   app.addHook('onRequest', app.adminBasicAuth());
+  app.addHook('onRequest', ownHostOnly);
+  // Bull Board's page asks Google for its fonts: an operator's page should load nothing from other
+  // hosts (it tells Google who looks at the dashboard, and fails offline). Its CSS falls back to sans-serif.
+  app.addHook('onSend', async (_request, reply, payload) =>
+    typeof payload === 'string' && String(reply.getHeader('content-type')).startsWith('text/html')
+      ? payload.replace(/<link[^>]+fonts\.(googleapis|gstatic)\.com[^>]*>/g, '')
+      : payload,
+  );
 
   const serverAdapter = new FastifyAdapter();
   serverAdapter.setBasePath(basePath);
