@@ -2,7 +2,7 @@ import { desc, eq } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Db } from '../db/client.js';
 import { devMail } from '../db/schema/index.js';
-import type { Mailer, MailMessage } from './mailer.js';
+import type { MailAccepted, Mailer, MailMessage } from './mailer.js';
 
 export type StoredMail = typeof devMail.$inferSelect;
 
@@ -17,9 +17,11 @@ export class DevMailbox implements Mailer {
     private readonly log: Logger,
   ) {}
 
-  async send(message: MailMessage): Promise<void> {
-    await this.db.insert(devMail).values(message);
-    this.log.info({ to: message.to, subject: message.subject, text: message.text }, 'mail kept in the dev mailbox (no MAIL_SERVER)');
+  async send(message: MailMessage): Promise<MailAccepted> {
+    const { to, subject, html, text } = message;
+    await this.db.insert(devMail).values({ to, subject, html, text });
+    this.log.info({ to, subject, text }, 'mail kept in the dev mailbox (no MAIL_SERVER)');
+    return { response: '250 kept in the dev mailbox' };
   }
 
   async close(): Promise<void> {}

@@ -1,7 +1,7 @@
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { SmtpConfig } from '../config/load-config.js';
 import { type Lane, lanes } from '../tasks/lane.js';
-import { type Mailer, type MailMessage, MailRejectedError } from './mailer.js';
+import { type MailAccepted, type Mailer, type MailMessage, MailRejectedError } from './mailer.js';
 
 /** Sends over SMTP with a pool of connections per lane (a new connection costs a greeting and a TLS handshake). */
 export class SmtpMailer implements Mailer {
@@ -14,11 +14,12 @@ export class SmtpMailer implements Mailer {
     this.transports = new Map(lanes.map((lane) => [lane, createTransport(smtp)]));
   }
 
-  async send(message: MailMessage, lane: Lane, signal?: AbortSignal): Promise<void> {
+  async send(message: MailMessage, lane: Lane, signal?: AbortSignal): Promise<MailAccepted> {
     const transport = this.transports.get(lane) as Transporter;
     try {
       // An aborted send closes its connection: a message given up on is not delivered later behind our back.
-      await transport.sendMail({ from: this.from, ...message, signal });
+      const info = await transport.sendMail({ from: this.from, ...message, signal });
+      return { response: String(info.response ?? '') };
     } catch (error) {
       throw isPermanent(error) ? new MailRejectedError((error as Error).message, { cause: error }) : error;
     }

@@ -12,6 +12,12 @@ export interface ReceivedMail {
   /** The links in the text part. */
   readonly links: readonly string[];
   readonly receivedAt: number;
+  /** The Message-ID header, angle brackets included. */
+  readonly messageId: string | undefined;
+  /** Header fields by lower-cased name, as they came (the last of a repeated one). */
+  readonly headers: ReadonlyMap<string, string>;
+  /** The message as it came over the wire (to verify a signature over it). */
+  readonly raw: Buffer;
 }
 
 export interface SmtpPeerOptions {
@@ -195,6 +201,9 @@ export class SmtpPeer extends EventEmitter {
       html: typeof parsed.html === 'string' ? parsed.html : '',
       links: text.match(/https?:\/\/[^\s<>"')]+/g) ?? [],
       receivedAt: Date.now(),
+      messageId: parsed.messageId,
+      headers: new Map(parsed.headerLines.map((line) => [line.key, line.line.slice(line.line.indexOf(':') + 1).trim()])),
+      raw,
     };
     this.mails.push(mail);
     this.emit('mail', mail);
