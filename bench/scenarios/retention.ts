@@ -33,7 +33,7 @@ const lines = (run: RetentionRun): Line[] => {
     ...states.map((state) => ({ what: `… ${state}`, value: (h: Holdings) => h.tasksByState[state] })),
     { what: 'mailings', value: (h) => h.rows.mailings },
     { what: '… addresses still listed', value: (h) => h.mailingAddresses.listed, chart: 'mailing addresses' },
-    { what: '… bytes of those lists', value: (h) => h.mailingAddresses.bytes },
+    { what: '… bytes those lists take, as stored (compressed)', value: (h) => h.mailingAddresses.bytes },
     { what: '… recipients (counted, kept)', value: (h) => h.mailingAddresses.recipients },
     { what: 'link_tokens', value: (h) => h.rows.link_tokens, chart: 'link_tokens' },
     { what: 'dev_mail', value: (h) => h.rows.dev_mail, chart: 'dev_mail' },
