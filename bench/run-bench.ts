@@ -14,11 +14,20 @@ import { type BenchRun, type Machine, writeReport } from './report/write-report.
 import { memory } from './scenarios/memory.js';
 import { passwordHashing } from './scenarios/password-hashing.js';
 import { readThroughput } from './scenarios/read-throughput.js';
+import { retention } from './scenarios/retention.js';
 import { signupLatency } from './scenarios/signup-latency.js';
 import { signupToInbox } from './scenarios/signup-to-inbox.js';
 import { taskThroughput } from './scenarios/task-throughput.js';
 
-export const scenarios: readonly Scenario[] = [signupLatency, signupToInbox, readThroughput, taskThroughput, memory, passwordHashing];
+export const scenarios: readonly Scenario[] = [
+  signupLatency,
+  signupToInbox,
+  readThroughput,
+  taskThroughput,
+  memory,
+  passwordHashing,
+  retention,
+];
 
 export interface BenchOptions {
   names: readonly string[];

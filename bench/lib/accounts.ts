@@ -7,7 +7,11 @@ import type { Stack } from './stack.js';
  * the mail, login. Admin when asked (set in the database, as
  * `users:promote` does; PostgreSQL only).
  */
-export async function benchAccount(stack: Stack, smtp: SmtpPeer, admin = false): Promise<{ token: string; uid: string }> {
+export async function benchAccount(
+  stack: Stack,
+  smtp: SmtpPeer,
+  admin = false,
+): Promise<{ token: string; uid: string; email: string; password: string }> {
   const body = newSignup();
   const parse = smtp.parse;
   smtp.parse = true;
@@ -27,7 +31,7 @@ export async function benchAccount(stack: Stack, smtp: SmtpPeer, admin = false):
       body: JSON.stringify({ email: body.email, password: body.password }),
     });
     const { access_token } = (await login.json()) as { access_token: string };
-    return { token: access_token, uid: user.uid };
+    return { token: access_token, uid: user.uid, email: body.email, password: body.password };
   } finally {
     smtp.parse = parse;
   }
