@@ -7,6 +7,7 @@ import { TokenService } from './auth/tokens.js';
 import type { Config } from './config/load-config.js';
 import { type Database, type Db, openDatabase } from './db/client.js';
 import { DevMailbox } from './mail/dev-mailbox.js';
+import { domainOf, MailLedger } from './mail/ledger.js';
 import type { Mailer } from './mail/mailer.js';
 import { LocalMailRateLimit, type MailRateLimit, noRateLimit, RedisMailRateLimit } from './mail/rate-limit.js';
 import { SmtpMailer } from './mail/smtp-mailer.js';
@@ -43,6 +44,8 @@ export interface Deps {
   readonly redis: TaskBackend['redis'];
   readonly metrics: Metrics;
   readonly mailer: Mailer;
+  /** The mail ledger: an entry for every message, its state as it is sent. */
+  readonly ledger: MailLedger;
   readonly mailRateLimit: MailRateLimit;
   /** Present when no SMTP server is configured. */
   readonly devMailbox: DevMailbox | undefined;
@@ -98,13 +101,14 @@ export async function createDeps(config: Config, options: CreateDepsOptions): Pr
   // In the database in every mode: an authenticated request never needs Redis, and an empty Redis revokes nothing back.
   const revocations = new DbRevocationStore(db);
   const links = new LinkTokens(secret);
-  const accounts = new AccountService(db, tasks, links);
+  const ledger = new MailLedger(db, domainOf(config.mail.from));
+  const accounts = new AccountService(db, tasks, links, ledger);
   const sessions = new SessionService(accounts, tokens, revocations);
   const taskServices = {
     db,
     users: accounts,
     links,
-    mail: new MailDelivery(mailer, mailRateLimit, metrics),
+    mail: new MailDelivery(mailer, mailRateLimit, metrics, ledger),
     tasks,
     retention: config.tasks.retention,
     appUrl: (path: string) => appUrl(config.domain, path),
@@ -119,6 +123,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions): Pr
     redis,
     metrics,
     mailer,
+    ledger,
     mailRateLimit,
     devMailbox,
     registry,

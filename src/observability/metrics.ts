@@ -48,6 +48,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  private readonly sentRecorded = new Histogram({
+    name: 'bookly_mail_sent_record_seconds',
+    help: "From the SMTP server's acceptance of a message to the mail ledger's record of it: the window in which a crash can still send it twice",
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [this.registry],
+  });
+
   constructor(queueSnapshot?: () => Promise<QueueSnapshot>) {
     collectDefaultMetrics({ register: this.registry });
     if (!queueSnapshot) return;
@@ -102,6 +109,10 @@ export class Metrics {
   observeTask(name: string, outcome: TaskOutcome, seconds: number): void {
     this.taskCount.inc({ name, outcome });
     this.taskDuration.observe({ name, outcome }, seconds);
+  }
+
+  observeSentRecorded(seconds: number): void {
+    this.sentRecorded.observe(seconds);
   }
 
   observeEmail(outcome: 'sent' | 'failed'): void {

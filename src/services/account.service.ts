@@ -7,6 +7,8 @@ import { isUniqueViolation } from '../db/errors.js';
 import { type UserRow, users } from '../db/schema/index.js';
 import { transaction } from '../db/transaction.js';
 import { ConflictError, InvalidLinkError, NotFoundError } from '../errors.js';
+import type { MailLedger } from '../mail/ledger.js';
+import { verifyEmailSubject } from '../mail/templates/verify-email.js';
 import { verificationMailKey } from '../tasks/definitions/send-verification-email.js';
 import type { TaskQueue } from '../tasks/task-queue.js';
 
@@ -27,6 +29,7 @@ export class AccountService {
     private readonly db: Db,
     private readonly tasks: TaskQueue,
     private readonly links: LinkTokens,
+    private readonly ledger: MailLedger,
   ) {
     this.byId = db.query.users.findFirst({ where: eq(users.uid, sql.placeholder('uid')) }).prepare('user_by_uid');
   }
@@ -41,7 +44,13 @@ export class AccountService {
           .values({ ...input, email: input.email.trim(), passwordHash })
           .returning();
         const created = user as UserRow;
-        await this.tasks.enqueue(tx, 'mail.verify-email', { userUid: created.uid }, { key: verificationMailKey(created.uid) });
+        const taskId = await this.tasks.enqueue(
+          tx,
+          'mail.verify-email',
+          { userUid: created.uid },
+          { key: verificationMailKey(created.uid) },
+        );
+        await this.ledger.record(tx, [{ kind: 'verify', recipient: created.email, subject: verifyEmailSubject, taskId }]);
         return created;
       });
     } catch (error) {

@@ -3,15 +3,37 @@ import type { LinkTokens } from '../auth/link-tokens.js';
 import type { RetentionConfig } from '../config/load-config.js';
 import type { Db, Executor } from '../db/client.js';
 import type { UserRow } from '../db/schema/index.js';
+import type { NewMessage } from '../mail/ledger.js';
 import type { MailMessage } from '../mail/mailer.js';
 import type { Lane } from './lane.js';
 
 /** What a task may read of an account. */
 export type TaskUser = Pick<UserRow, 'uid' | 'email' | 'firstName' | 'isVerified'>;
 
-/** Sends one mail for a task: rate-limited, counted, and a refusal for good fails the task at once. */
+/** The attempt a message is sent by. */
+export interface Delivery {
+  readonly taskId: string;
+  readonly attempt: number;
+  readonly maxAttempts: number;
+  readonly lane: Lane;
+  readonly signal: AbortSignal;
+  readonly log: Logger;
+}
+
+export type DeliveryResult = { readonly sent: true } | { readonly sent: false; readonly reason: string };
+
+/** How a task sends mail: each message has a ledger entry, recorded with the task that sends it. */
 export interface TaskMail {
-  send(message: MailMessage, lane: Lane, signal: AbortSignal): Promise<void>;
+  /** Records the messages of tasks being enqueued, in the same transaction. */
+  record(executor: Executor, messages: readonly NewMessage[]): Promise<void>;
+  /**
+   * Sends the message of the attempt's task, once: a message the ledger has
+   * as sent (or suppressed) is not sent again, and `compose` is not called.
+   * Rate-limited and counted; a refusal for good fails the task at once.
+   */
+  deliver(delivery: Delivery, compose: () => MailMessage | Promise<MailMessage>): Promise<DeliveryResult>;
+  /** The task decided not to send its message (the account was verified meanwhile). */
+  drop(taskId: string, reason: string): Promise<void>;
 }
 
 /** Records more tasks, as a fan-out does (payloads are checked against their definition's schema). */

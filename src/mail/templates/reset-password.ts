@@ -1,8 +1,11 @@
 import { escapeHtml, layout } from './html.js';
 import type { MailContent } from './mail-content.js';
 
+/** Known before the mail is written: the ledger records it when the task is enqueued. */
+export const resetPasswordSubject = 'Reset your password';
+
 export function resetPassword(input: { firstName: string; link: string }): MailContent {
-  const subject = 'Reset your password';
+  const subject = resetPasswordSubject;
   const name = escapeHtml(input.firstName);
   const link = escapeHtml(input.link);
   return {

@@ -3,6 +3,7 @@ import { emailIs } from '../../db/email-is.js';
 import { users } from '../../db/schema/index.js';
 import { transaction } from '../../db/transaction.js';
 import { claimRecipientSend } from '../../mail/recipient-limit.js';
+import { resetPasswordSubject } from '../../mail/templates/reset-password.js';
 import { defineTask } from '../define.js';
 
 /**
@@ -19,12 +20,13 @@ import { defineTask } from '../define.js';
 export const requestPasswordReset = defineTask({
   name: 'mail.reset-request',
   payload: Type.Object({ email: Type.String({ minLength: 1, maxLength: 320 }) }),
-  async run({ email }, { db, tasks }) {
+  async run({ email }, { db, tasks, mail }) {
     return transaction(db, async (tx) => {
-      const [user] = await tx.select({ uid: users.uid }).from(users).where(emailIs(email)).limit(1);
+      const [user] = await tx.select({ uid: users.uid, email: users.email }).from(users).where(emailIs(email)).limit(1);
       if (!user) return { skipped: 'no account has this email' };
       if (!(await claimRecipientSend(tx, email, 'reset'))) return { skipped: 'the per-recipient limit' };
       const [taskId] = await tasks.enqueueMany(tx, 'mail.reset-password', [{ userUid: user.uid }]);
+      await mail.record(tx, [{ kind: 'reset', recipient: user.email, subject: resetPasswordSubject, taskId: taskId as string }]);
       return { enqueued: taskId };
     });
   },

@@ -3,6 +3,7 @@ import { emailIs } from '../../db/email-is.js';
 import { users } from '../../db/schema/index.js';
 import { transaction } from '../../db/transaction.js';
 import { claimRecipientSend } from '../../mail/recipient-limit.js';
+import { verifyEmailSubject } from '../../mail/templates/verify-email.js';
 import { defineTask } from '../define.js';
 import { verificationMailKey } from './send-verification-email.js';
 
@@ -20,14 +21,20 @@ import { verificationMailKey } from './send-verification-email.js';
 export const requestVerificationEmail = defineTask({
   name: 'mail.verification-request',
   payload: Type.Object({ email: Type.String({ minLength: 1, maxLength: 320 }) }),
-  async run({ email }, { db, tasks }) {
+  async run({ email }, { db, tasks, mail }) {
     return transaction(db, async (tx) => {
-      const [user] = await tx.select({ uid: users.uid, isVerified: users.isVerified }).from(users).where(emailIs(email)).limit(1);
+      const [user] = await tx
+        .select({ uid: users.uid, email: users.email, isVerified: users.isVerified })
+        .from(users)
+        .where(emailIs(email))
+        .limit(1);
       if (!user) return { skipped: 'no account has this email' };
       if (user.isVerified) return { skipped: 'the account is verified already' };
       if (!(await claimRecipientSend(tx, email, 'verify'))) return { skipped: 'the per-recipient limit' };
       // Keyed: while one verification mail waits to go out, a resend adds no second one.
       const taskId = await tasks.enqueueKeyed(tx, 'mail.verify-email', { userUid: user.uid }, verificationMailKey(user.uid));
+      // The live task that the key found has its entry already, and keeps it.
+      await mail.record(tx, [{ kind: 'verify', recipient: user.email, subject: verifyEmailSubject, taskId }]);
       return { enqueued: taskId };
     });
   },

@@ -10,11 +10,17 @@ export const sendMailingMessage = defineTask({
   payload: Type.Object({ mailingId: Type.String({ format: 'uuid' }), address: Type.String() }),
   lane: 'bulk',
   attempts: 5,
-  async run({ mailingId, address }, { db, mail, signal }) {
-    // Not the address list: a thousand addresses read for each of a thousand messages was most of a bulk send's cost.
-    const [mailing] = await db.select({ subject: mailings.subject, html: mailings.html }).from(mailings).where(eq(mailings.id, mailingId));
-    if (!mailing) return { skipped: 'the mailing is gone' };
-    await mail.send({ to: address, ...bulkMessage(mailing) }, 'bulk', signal);
-    return null;
+  async run({ mailingId, address }, context) {
+    const { db, mail } = context;
+    const delivered = await mail.deliver({ ...context, lane: 'bulk' }, async () => {
+      // Not the address list: a thousand addresses read for each of a thousand messages was most of a bulk send's cost.
+      const [mailing] = await db
+        .select({ subject: mailings.subject, html: mailings.html })
+        .from(mailings)
+        .where(eq(mailings.id, mailingId));
+      if (!mailing) throw new Error(`The mailing ${mailingId} is gone`);
+      return { to: address, ...bulkMessage(mailing) };
+    });
+    return delivered.sent ? null : { skipped: delivered.reason };
   },
 });
