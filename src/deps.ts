@@ -8,13 +8,16 @@ import type { Config } from './config/load-config.js';
 import { type Database, type Db, openDatabase } from './db/client.js';
 import { DevMailbox } from './mail/dev-mailbox.js';
 import { domainOf, MailLedger } from './mail/ledger.js';
+import { LedgerReads } from './mail/ledger-reads.js';
 import type { Mailer } from './mail/mailer.js';
 import { LocalMailRateLimit, type MailRateLimit, noRateLimit, RedisMailRateLimit } from './mail/rate-limit.js';
 import { SmtpMailer } from './mail/smtp-mailer.js';
 import { appUrl } from './mail/templates/html.js';
+import { Unsubscribes } from './mail/unsubscribes.js';
 import { Metrics } from './observability/metrics.js';
 import { AccountService } from './services/account.service.js';
 import { BookService } from './services/book.service.js';
+import { MailAdminService } from './services/mail-admin.service.js';
 import { MailingService } from './services/mailing.service.js';
 import { ReviewService } from './services/review.service.js';
 import { SessionService } from './services/session.service.js';
@@ -46,6 +49,8 @@ export interface Deps {
   readonly mailer: Mailer;
   /** The mail ledger: an entry for every message, its state as it is sent. */
   readonly ledger: MailLedger;
+  readonly unsubscribes: Unsubscribes;
+  readonly mailAdmin: MailAdminService;
   readonly mailRateLimit: MailRateLimit;
   /** Present when no SMTP server is configured. */
   readonly devMailbox: DevMailbox | undefined;
@@ -102,6 +107,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions): Pr
   const revocations = new DbRevocationStore(db);
   const links = new LinkTokens(secret);
   const ledger = new MailLedger(db, domainOf(config.mail.from));
+  const unsubscribes = new Unsubscribes(db, secret);
   const accounts = new AccountService(db, tasks, links, ledger);
   const sessions = new SessionService(accounts, tokens, revocations);
   const taskServices = {
@@ -109,6 +115,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions): Pr
     users: accounts,
     links,
     mail: new MailDelivery(mailer, mailRateLimit, metrics, ledger),
+    unsubscribes,
     tasks,
     retention: config.tasks.retention,
     appUrl: (path: string) => appUrl(config.domain, path),
@@ -124,6 +131,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions): Pr
     metrics,
     mailer,
     ledger,
+    unsubscribes,
     mailRateLimit,
     devMailbox,
     registry,
@@ -140,6 +148,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions): Pr
     reviews: new ReviewService(db),
     tags: new TagService(db),
     taskAdmin: new TaskAdminService(taskBackend, registry),
+    mailAdmin: new MailAdminService(new LedgerReads(db), unsubscribes),
     async startTasks(role = 'api') {
       await taskBackend.start(taskServices, role);
       return { stop: (timeoutMs) => taskBackend.stop(timeoutMs) };

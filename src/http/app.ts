@@ -19,6 +19,7 @@ import { installValidators } from './plugins/validation.js';
 import { authRoutes } from './routes/auth/index.js';
 import { bookRoutes } from './routes/books/index.js';
 import { devMailboxRoutes } from './routes/dev/mailbox.js';
+import { mailRoutes } from './routes/mail/index.js';
 import { opsRoutes, type ReadinessCheck } from './routes/ops/index.js';
 import { reviewRoutes } from './routes/reviews/index.js';
 import { tagRoutes } from './routes/tags/index.js';
@@ -81,6 +82,7 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   await app.register(reviewRoutes, { prefix: '/api/v1/reviews', deps });
   await app.register(tagRoutes, { prefix: '/api/v1/tags', deps });
   await app.register(taskRoutes, { prefix: '/api/v1', deps });
+  await app.register(mailRoutes, { prefix: '/api/v1/mail', deps });
   const checks: ReadinessCheck[] = [{ name: 'database', check: () => deps.database.ping() }];
   if (starting) {
     checks.push({

@@ -16,8 +16,8 @@ export class MailingService {
     private readonly tasks: TaskQueue,
   ) {}
 
-  /** Returns the id of the task that sends it. */
-  send(adminUid: string, input: BulkMailInput): Promise<string> {
+  /** Returns the mailing's id and the id of the task that fans it out. */
+  send(adminUid: string, input: BulkMailInput): Promise<{ taskId: string; mailingId: string }> {
     // One mail per address, so that recipients never see each other's addresses.
     const byKey = new Map<string, string>();
     for (const address of input.addresses) {
@@ -30,7 +30,8 @@ export class MailingService {
         .insert(mailings)
         .values({ subject: input.subject, html: input.html, addresses, recipients: addresses.length, createdBy: adminUid })
         .returning({ id: mailings.id });
-      return this.tasks.enqueue(tx, 'mail.bulk', { mailingId: (mailing as { id: string }).id });
+      const mailingId = (mailing as { id: string }).id;
+      return { taskId: await this.tasks.enqueue(tx, 'mail.bulk', { mailingId }), mailingId };
     });
   }
 }

@@ -5,6 +5,7 @@ import type { Db, Executor } from '../db/client.js';
 import type { UserRow } from '../db/schema/index.js';
 import type { NewMessage } from '../mail/ledger.js';
 import type { MailMessage } from '../mail/mailer.js';
+import type { Unsubscribes } from '../mail/unsubscribes.js';
 import type { Lane } from './lane.js';
 
 /** What a task may read of an account. */
@@ -52,6 +53,8 @@ export interface TaskServices {
   readonly users: { findById(uid: string): Promise<TaskUser | undefined> };
   readonly links: LinkTokens;
   readonly mail: TaskMail;
+  /** Each bulk recipient's unsubscribe link: recorded at the fan-out, derived again for each message. */
+  readonly unsubscribes: Pick<Unsubscribes, 'tokenOf' | 'record'>;
   readonly tasks: TaskEnqueuer;
   /** How long finished work is kept (`maintenance.prune`). */
   readonly retention: RetentionConfig;

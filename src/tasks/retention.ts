@@ -3,7 +3,7 @@ import { and, eq, inArray, isNotNull, lt, notExists, type SQL, sql } from 'drizz
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { RetentionConfig } from '../config/load-config.js';
 import type { Db } from '../db/client.js';
-import { devMail, linkTokens, mailings, recipientSends, revokedSessions, tasks, taskWorkers } from '../db/schema/index.js';
+import { devMail, linkTokens, mailings, mailMessages, recipientSends, revokedSessions, tasks, taskWorkers } from '../db/schema/index.js';
 import { recipientLimits } from '../mail/recipient-limit.js';
 import { sendMailingMessage } from './definitions/send-mailing-message.js';
 
@@ -15,6 +15,8 @@ export interface PruneCounts {
   /** Finished mailings whose address list was emptied. */
   mailingAddresses: number;
   devMail: number;
+  /** Mail ledger entries older than `MAIL_LEDGER_RETENTION_DAYS`. */
+  mailMessages: number;
   recipientSends: number;
   taskWorkers: number;
   /** Statements that removed something: each of at most `batchSize` rows, in a transaction of its own. */
@@ -33,7 +35,7 @@ const ago = (amount: number, unit: 'day' | 'millisecond') => sql`now() - ${amoun
  */
 export async function prune(
   db: Db,
-  retention: Pick<RetentionConfig, 'completedDays' | 'failedDays' | 'batchSize'>,
+  retention: Pick<RetentionConfig, 'completedDays' | 'failedDays' | 'mailLedgerDays' | 'batchSize'>,
   signal: AbortSignal,
 ): Promise<PruneCounts> {
   const { batchSize } = retention;
@@ -110,6 +112,8 @@ export async function prune(
     revokedSessions: await deletePast(revokedSessions, [revokedSessions.sessionId], lt(revokedSessions.expiresAt, sql`now()`)),
     mailingAddresses,
     devMail: await deletePast(devMail, [devMail.id], lt(devMail.createdAt, ago(1, 'day'))),
+    // Suppressions and unsubscribe links are kept: an old mail's link must still work.
+    mailMessages: await deletePast(mailMessages, [mailMessages.id], lt(mailMessages.createdAt, ago(retention.mailLedgerDays, 'day'))),
     // Sends older than the limit's window count towards nothing.
     recipientSends: await deletePast(
       recipientSends,

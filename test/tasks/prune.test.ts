@@ -7,6 +7,8 @@ import {
   devMail,
   linkTokens,
   mailings,
+  mailMessages,
+  mailSuppressions,
   recipientSends,
   revokedSessions,
   type TaskState,
@@ -116,6 +118,7 @@ const noneRemoved: PruneCounts = {
   revokedSessions: 0,
   mailingAddresses: 0,
   devMail: 0,
+  mailMessages: 0,
   recipientSends: 0,
   taskWorkers: 0,
   batches: 0,
@@ -197,6 +200,22 @@ describeEachDatabase('maintenance.prune', (ctx) => {
     });
     await db.insert(taskWorkers).values([worker('lost', ago('25 hours')), worker('quiet', ago('23 hours'))]);
 
+    const entry = (createdAt: SQL) => ({
+      id: randomUUID(),
+      kind: 'bulk' as const,
+      recipient: 'x@example.com',
+      subject: 's',
+      state: 'sent' as const,
+      messageId: `<${randomUUID()}@bookly.test>`,
+      taskId: randomUUID(),
+      createdAt,
+    });
+    const [, keptEntry] = await db
+      .insert(mailMessages)
+      .values([entry(ago('90 days + 1 minute')), entry(ago('90 days - 1 minute'))])
+      .returning({ id: mailMessages.id });
+    await db.insert(mailSuppressions).values({ email: 'gone@example.com', createdAt: ago('400 days') });
+
     const counts = await runPrune(ctx.t);
 
     assert.deepEqual(counts, {
@@ -205,9 +224,10 @@ describeEachDatabase('maintenance.prune', (ctx) => {
       revokedSessions: 1,
       mailingAddresses: 1,
       devMail: 1,
+      mailMessages: 1,
       recipientSends: 1,
       taskWorkers: 1,
-      batches: 8,
+      batches: 9,
     });
     const mine = [...keptTasks, ...removedTasks];
     assert.deepEqual(await remaining(db.select({ id: tasks.id }).from(tasks).where(inArray(tasks.id, mine))), new Set(keptTasks));
@@ -225,6 +245,8 @@ describeEachDatabase('maintenance.prune', (ctx) => {
     assert.deepEqual(lists.get(underWay), { addresses: sent, recipients: 3 });
     assert.deepEqual(lists.get(notFannedOut), { addresses: sent, recipients: 3 });
     assert.deepEqual(await remaining(db.select({ id: devMail.id }).from(devMail)), new Set([newMail?.id]));
+    assert.deepEqual(await remaining(db.select({ id: mailMessages.id }).from(mailMessages)), new Set([keptEntry?.id]));
+    assert.equal((await db.select().from(mailSuppressions)).length, 1, 'suppressions are kept');
     const sends = await db.select({ address: recipientSends.address }).from(recipientSends);
     assert.deepEqual(
       sends.map((row) => row.address),

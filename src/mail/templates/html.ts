@@ -8,7 +8,7 @@ export function escapeHtml(value: string): string {
 export function layout(title: string, body: string): string {
   return `<!doctype html>
 <html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head>
-<body style="font-family:system-ui,sans-serif;max-width:560px;margin:2em auto;color:#222">
+<body style="font-family:system-ui,sans-serif;max-width:560px;margin:2em auto;color:#222;overflow-wrap:anywhere">
 ${body}
 <p style="color:#888;font-size:12px">Bookly</p>
 </body></html>`;

@@ -9,7 +9,7 @@ export const sendBulkMail = defineTask({
   name: 'mail.bulk',
   payload: Type.Object({ mailingId: Type.String({ format: 'uuid' }) }),
   lane: 'bulk',
-  async run({ mailingId }, { db, tasks, mail }) {
+  async run({ mailingId }, { db, tasks, mail, unsubscribes }) {
     return transaction(db, async (tx) => {
       // Marking the mailing in the same transaction makes a second run enqueue nothing.
       const [mailing] = await tx
@@ -30,6 +30,7 @@ export const sendBulkMail = defineTask({
           mailingId,
         })),
       );
+      await unsubscribes.record(tx, mailing.addresses);
       return { recipients: payloads.length };
     });
   },

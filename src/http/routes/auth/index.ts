@@ -129,7 +129,9 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
 
   app.post('/send_mail', { schema: schemas.sendMail, preHandler: app.authenticate({ admin: true }) }, async (request, reply) => {
     const { addresses, subject = 'A message from Bookly', html = '<p>Welcome to Bookly.</p>' } = request.body;
-    const taskId = await mailings.send(sessionOf(request).user.uid, { addresses, subject, html });
-    return reply.status(202).send({ message: `Sending ${addresses.length} mail(s) in the background`, task_id: taskId });
+    const { taskId, mailingId } = await mailings.send(sessionOf(request).user.uid, { addresses, subject, html });
+    return reply
+      .status(202)
+      .send({ message: `Sending ${addresses.length} mail(s) in the background`, task_id: taskId, mailing_id: mailingId });
   });
 };

@@ -115,5 +115,12 @@ export const sendMail = {
     subject: Type.Optional(Text(1, 200)),
     html: Type.Optional(WellFormedString({ minLength: 1, maxLength: 100_000 })),
   }),
-  response: { 202: Type.Object({ message: Type.String(), task_id: Uuid }), ...errors(401, 403, 422) },
+  response: {
+    202: Type.Object({
+      message: Type.String(),
+      task_id: Uuid,
+      mailing_id: Type.String({ format: 'uuid', description: 'Its progress: GET /api/v1/mail/mailings/{mailing_id}' }),
+    }),
+    ...errors(401, 403, 422),
+  },
 };
