@@ -46,6 +46,8 @@ export class SmtpPeer extends EventEmitter {
   readonly acceptedAt = new Map<string, number>();
   /** Messages whose answer is being held right now. */
   held = 0;
+  /** The Message-ID of each message refused, in order. */
+  readonly refusedMessageIds: string[] = [];
   private refusals: { count: number; code: number }[] = [];
   private readonly closedSessions = new Set<string>();
   private gate: Promise<void> | undefined;
@@ -94,6 +96,7 @@ export class SmtpPeer extends EventEmitter {
   /** Forgets what it received and any delay, hold or refusal, for the next test. */
   reset(): void {
     this.mails.length = 0;
+    this.refusedMessageIds.length = 0;
     this.acceptedAt.clear();
     this.accepted = 0;
     this.refused = 0;
@@ -180,6 +183,8 @@ export class SmtpPeer extends EventEmitter {
     if (this.closedSessions.has(sessionId)) throw new Error('The client has gone');
     const refusal = this.refusals[0];
     if (refusal) {
+      const messageId = /^Message-ID:\s*(<[^>\r\n]+>)/im.exec(raw.toString('latin1'))?.[1];
+      if (messageId) this.refusedMessageIds.push(messageId);
       if (--refusal.count <= 0) this.refusals.shift();
       this.refused++;
       this.emit('refused', to);
