@@ -93,7 +93,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions): Pr
   const redis = taskBackend.redis;
   const devMailbox = config.mail.smtp ? undefined : new DevMailbox(db, log);
   const mailer = config.mail.smtp
-    ? new SmtpMailer(config.mail.smtp, { name: config.mail.fromName, address: config.mail.from })
+    ? new SmtpMailer(config.mail.smtp, { name: config.mail.fromName, address: config.mail.from }, config.mail.dkim)
     : (devMailbox as DevMailbox);
   const perSecond = config.mail.ratePerSecond;
   const mailRateLimit =

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { Cron } from 'croner';
+import { type DkimConfig, readDkim } from './dkim.js';
 import { EnvReader } from './env-reader.js';
 import { readTrustProxy, type TrustProxy } from './trust-proxy.js';
 
@@ -86,6 +87,8 @@ export interface Config {
     fromName: string;
     /** Mails a second, across every process that sends (`MAIL_RATE_LIMIT`); 0 is no limit. */
     ratePerSecond: number;
+    /** Undefined: messages go out unsigned. Set: every message sent over SMTP is DKIM-signed. */
+    dkim: DkimConfig | undefined;
   };
   /** Host (and optional scheme) that links in mail point to. */
   domain: string;
@@ -164,6 +167,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       from: read.string('MAIL_FROM', 'bookly@localhost'),
       fromName: read.string('MAIL_FROM_NAME', 'Bookly'),
       ratePerSecond: read.integer('MAIL_RATE_LIMIT', 0, 0),
+      dkim: readDkim(read),
     },
     domain: read.string('DOMAIN', `localhost:${port}`),
     redis: readRedis(read),

@@ -1,17 +1,31 @@
 import nodemailer, { type Transporter } from 'nodemailer';
+import type { DkimConfig } from '../config/dkim.js';
 import type { SmtpConfig } from '../config/load-config.js';
 import { type Lane, lanes } from '../tasks/lane.js';
 import { type MailAccepted, type Mailer, type MailMessage, MailRejectedError } from './mailer.js';
+
+/**
+ * The header fields a signature covers, when a message has them: nodemailer's
+ * default list (RFC 4871 5.5) and `List-Unsubscribe-Post`, which it lacks and
+ * which RFC 8058 (section 4) requires to be signed for one-click unsubscribe.
+ */
+const signedFields =
+  'From:Sender:Reply-To:Subject:Date:Message-ID:To:Cc:MIME-Version:Content-Type:Content-Transfer-Encoding:' +
+  'Content-ID:Content-Description:Resent-Date:Resent-From:Resent-Sender:Resent-To:Resent-Cc:Resent-Message-ID:' +
+  'In-Reply-To:References:List-Id:List-Help:List-Unsubscribe:List-Unsubscribe-Post:List-Subscribe:List-Post:' +
+  'List-Owner:List-Archive';
 
 /** Sends over SMTP with a pool of connections per lane (a new connection costs a greeting and a TLS handshake). */
 export class SmtpMailer implements Mailer {
   private readonly transports: Map<Lane, Transporter>;
 
+  /** With `dkim`, every message is signed. */
   constructor(
     smtp: SmtpConfig,
     private readonly from: { name: string; address: string },
+    dkim?: DkimConfig,
   ) {
-    this.transports = new Map(lanes.map((lane) => [lane, createTransport(smtp)]));
+    this.transports = new Map(lanes.map((lane) => [lane, createTransport(smtp, dkim)]));
   }
 
   async send(message: MailMessage, lane: Lane, signal?: AbortSignal): Promise<MailAccepted> {
@@ -30,7 +44,7 @@ export class SmtpMailer implements Mailer {
   }
 }
 
-function createTransport(smtp: SmtpConfig): Transporter {
+function createTransport(smtp: SmtpConfig, dkim: DkimConfig | undefined): Transporter {
   return nodemailer.createTransport({
     pool: true,
     maxConnections: 5,
@@ -45,6 +59,12 @@ function createTransport(smtp: SmtpConfig): Transporter {
     connectionTimeout: 30_000,
     greetingTimeout: 30_000,
     socketTimeout: 60_000,
+    dkim: dkim && {
+      domainName: dkim.domain,
+      keySelector: dkim.selector,
+      privateKey: dkim.privateKey,
+      headerFieldNames: signedFields,
+    },
   });
 }
 

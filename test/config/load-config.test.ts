@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
-import { resolve } from 'node:path';
+import { generateKeyPairSync } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError, type DatabaseConfig, loadConfig } from '../../src/config/load-config.js';
+import { tempDir } from '../support/temp-dir.js';
 
 /** The `.env` of the Python Bookly, as its course writes it. */
 const pythonEnv = {
@@ -185,6 +188,99 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({ TASK_FAILED_RETENTION_DAYS: '0.5' }), /TASK_FAILED_RETENTION_DAYS/);
     assert.throws(() => loadConfig({ MAIL_LEDGER_RETENTION_DAYS: '-1' }), /MAIL_LEDGER_RETENTION_DAYS/);
     assert.throws(() => loadConfig({ PRUNE_BATCH_SIZE: '0' }), /PRUNE_BATCH_SIZE must be an integer 1\.\.100000/);
+  });
+
+  describe('DKIM', () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const dkim = (key: string | undefined, more: Record<string, string> = {}) =>
+      loadConfig({ MAIL_DKIM_DOMAIN: 'Example.com', MAIL_DKIM_SELECTOR: 'bookly', MAIL_DKIM_PRIVATE_KEY: key, ...more }).mail.dkim;
+    /** The one line start-up would print. */
+    const refusal = (key: string | undefined, more: Record<string, string> = {}) => {
+      try {
+        dkim(key, more);
+      } catch (error) {
+        assert.ok(error instanceof ConfigError);
+        assert.equal(error.message.split('\n').length, 1, error.message);
+        return error.message;
+      }
+      assert.fail('the configuration was accepted');
+    };
+
+    it('is off with none of the three set', () => {
+      assert.equal(loadConfig({}).mail.dkim, undefined);
+    });
+
+    it('takes the key as PEM text (line breaks real, escaped as \\n, or lost on one line) or as the path of a PEM file', () => {
+      const path = join(tempDir('dkim'), 'dkim.pem');
+      writeFileSync(path, pem);
+      const oneLine = pem.trim().replaceAll('\n', ' ');
+      for (const given of [pem, pem.trim().replaceAll('\n', '\\n'), oneLine, path]) {
+        const config = dkim(given);
+        assert.equal(config?.domain, 'example.com');
+        assert.equal(config?.selector, 'bookly');
+        assert.equal(config?.privateKey.asymmetricKeyType, 'rsa');
+        assert.equal(config?.privateKey.export({ type: 'pkcs8', format: 'pem' }), pem, given.slice(0, 40));
+      }
+      const pkcs1 = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+      assert.equal(dkim(pkcs1)?.privateKey.asymmetricKeyType, 'rsa', 'BEGIN RSA PRIVATE KEY, as openssl genrsa writes it');
+    });
+
+    it('wants all three or none, and says which are missing', () => {
+      const message = refusal(undefined, { MAIL_DKIM_SELECTOR: '' });
+      assert.match(
+        message,
+        /MAIL_DKIM_DOMAIN, MAIL_DKIM_SELECTOR, MAIL_DKIM_PRIVATE_KEY go together \(set all three to sign mail, or none\)/,
+      );
+      assert.match(message, /MAIL_DKIM_SELECTOR and MAIL_DKIM_PRIVATE_KEY missing/);
+      assert.match(refusal(pem, { MAIL_DKIM_DOMAIN: '' }), /: MAIL_DKIM_DOMAIN missing$/);
+    });
+
+    it('refuses a file it cannot read, naming it', () => {
+      const dir = tempDir('dkim');
+      assert.match(
+        refusal(join(dir, 'missing.pem')),
+        new RegExp(`neither a PEM key nor a readable file \\(${join(dir, 'missing.pem')}: no such file\\)`),
+      );
+      assert.match(refusal(dir), /: a directory\)/);
+      writeFileSync(join(dir, 'notes.txt'), 'the key is in the vault');
+      assert.match(refusal(join(dir, 'notes.txt')), /notes\.txt, which holds no PEM key/);
+    });
+
+    it('refuses what would not sign, saying what to give instead', () => {
+      const makeOne = /openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048/;
+      assert.match(refusal(publicKey.export({ type: 'spki', format: 'pem' }).toString()), /is a public key: give the private one/);
+      const damaged = pem.replace(/\n[A-Za-z0-9+/]{64}\n/, '\n');
+      assert.match(refusal(damaged), /MAIL_DKIM_PRIVATE_KEY does not parse as a PEM private key/);
+      assert.match(refusal(damaged), makeOne);
+      const encrypted = privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'secret' }).toString();
+      assert.match(refusal(encrypted), /is encrypted: give it unencrypted \(openssl pkey/);
+      const traditional = privateKey.export({ type: 'pkcs1', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'secret' }).toString();
+      assert.match(refusal(traditional), /is encrypted/);
+      // nodemailer signs rsa-sha256 only, and sends unsigned, silently, with any other key.
+      const ed25519 = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+      assert.match(refusal(ed25519), /is an Ed25519 key, and mail is signed with RSA \(rsa-sha256\) only/);
+      assert.match(refusal(ed25519), makeOne);
+      const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+      assert.match(refusal(ec), /is an EC key, and mail is signed with RSA/);
+      const small = generateKeyPairSync('rsa', { modulusLength: 512 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+      assert.match(refusal(small), /is a 512-bit RSA key, and receivers ignore signatures made with fewer than 1024 bits/);
+    });
+
+    it('never prints the key, even pasted without its BEGIN line', () => {
+      const body = pem.split('\n').slice(1, -2).join('');
+      const message = refusal(body);
+      assert.match(message, /neither a PEM key nor a readable file \(the value given: no such file\)/);
+      assert.ok(!message.includes(body.slice(0, 24)));
+    });
+
+    it('refuses a domain or selector that is not a DNS name', () => {
+      assert.match(refusal(pem, { MAIL_DKIM_DOMAIN: 'https://example.com' }), /MAIL_DKIM_DOMAIN must be a domain name/);
+      assert.match(refusal(pem, { MAIL_DKIM_DOMAIN: 'localhost' }), /MAIL_DKIM_DOMAIN must be a domain name/);
+      assert.match(refusal(pem, { MAIL_DKIM_SELECTOR: 'my key' }), /MAIL_DKIM_SELECTOR must be a DNS label/);
+      assert.match(refusal(pem, { MAIL_DKIM_SELECTOR: 'bookly._domainkey' }), /MAIL_DKIM_SELECTOR must be a DNS label/);
+      assert.equal(dkim(pem, { MAIL_DKIM_SELECTOR: 'eu.2026-12' })?.selector, 'eu.2026-12');
+    });
   });
 
   it('treats an empty value as unset, as .env files mean it', () => {
