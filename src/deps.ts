@@ -147,7 +147,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions): Pr
     books: new BookService(db),
     reviews: new ReviewService(db),
     tags: new TagService(db),
-    taskAdmin: new TaskAdminService(taskBackend, registry),
+    taskAdmin: new TaskAdminService(taskBackend, registry, ledger),
     mailAdmin: new MailAdminService(new LedgerReads(db), unsubscribes),
     async startTasks(role = 'api') {
       await taskBackend.start(taskServices, role);

@@ -38,6 +38,31 @@ export class LedgerReads {
     return { rows, total: total?.n ?? 0 };
   }
 
+  /** The latest mailings with their progress, newest first (for the task console). */
+  async recentMailings(limit: number): Promise<MailingProgress[]> {
+    const byState = (state: MessageState) => sql<number>`(count(${mailMessages.id}) filter (where ${mailMessages.state} = ${state}))::int`;
+    const rows = await this.db
+      .select({
+        id: mailings.id,
+        subject: mailings.subject,
+        createdAt: mailings.createdAt,
+        recipients: mailings.recipients,
+        queued: byState('queued'),
+        sent: byState('sent'),
+        failed: byState('failed'),
+        suppressed: byState('suppressed'),
+      })
+      .from(mailings)
+      .leftJoin(mailMessages, eq(mailMessages.mailingId, mailings.id))
+      .groupBy(mailings.id)
+      .orderBy(desc(mailings.createdAt))
+      .limit(limit);
+    return rows.map(({ queued, sent, failed, suppressed, ...mailing }) => ({
+      ...mailing,
+      counts: withUnrecorded(mailing.recipients, { queued, sent, failed, suppressed }),
+    }));
+  }
+
   /** A mailing with its entries counted by state: a bulk send's progress. */
   async mailing(id: string): Promise<MailingProgress | undefined> {
     const [[mailing], states] = await Promise.all([
@@ -54,11 +79,14 @@ export class LedgerReads {
     if (!mailing) return undefined;
     const counts = Object.fromEntries(messageStates.map((state) => [state, 0])) as Record<MessageState, number>;
     for (const { state, n } of states) counts[state] = n;
-    // Before its fan-out has run, a mailing's messages have no entries yet: they are all still to go.
-    const recorded = Object.values(counts).reduce((sum, n) => sum + n, 0);
-    counts.queued += Math.max(0, mailing.recipients - recorded);
-    return { ...mailing, counts };
+    return { ...mailing, counts: withUnrecorded(mailing.recipients, counts) };
   }
+}
+
+/** Before its fan-out has run, a mailing's messages have no entries yet: they are all still to go. */
+function withUnrecorded(recipients: number, counts: Record<MessageState, number>): Record<MessageState, number> {
+  const recorded = Object.values(counts).reduce((sum, n) => sum + n, 0);
+  return { ...counts, queued: counts.queued + Math.max(0, recipients - recorded) };
 }
 
 function matching(filter: MessageFilter): SQL | undefined {

@@ -82,12 +82,16 @@ export class MailLedger {
     return entry ?? { state: 'none' };
   }
 
-  /** The server accepted it: from now on no attempt sends it again. */
+  /**
+   * The server accepted it: from now on no attempt sends it again. Unguarded,
+   * since it is a fact: a cancel that marked the entry while the server was
+   * saying 250 does not unsend it.
+   */
   async sent(id: string, response: string): Promise<void> {
     await this.db
       .update(mailMessages)
-      .set({ state: 'sent', smtpResponse: response, sentAt: sql`now()` })
-      .where(and(eq(mailMessages.id, id), eq(mailMessages.state, 'queued')));
+      .set({ state: 'sent', smtpResponse: response, sentAt: sql`now()`, reason: null })
+      .where(eq(mailMessages.id, id));
   }
 
   /** The send failed; `final` when no attempt will follow (a 5xx, the last attempt): the entry is `failed`. */
@@ -96,6 +100,14 @@ export class MailLedger {
       .update(mailMessages)
       .set({ smtpResponse: response ?? null, ...(final ? { state: 'failed' as const } : {}) })
       .where(and(eq(mailMessages.id, id), eq(mailMessages.state, 'queued')));
+  }
+
+  /** Its task was cancelled: `failed`, with the reason, until a retry of the task takes it again. */
+  async cancelled(taskId: string): Promise<void> {
+    await this.db
+      .update(mailMessages)
+      .set({ state: 'failed', reason: 'its task was cancelled by an operator' })
+      .where(and(eq(mailMessages.taskId, taskId), eq(mailMessages.state, 'queued')));
   }
 
   /** Not sent by design (the account was verified meanwhile, or is gone): `suppressed`, with the reason. */

@@ -20,6 +20,10 @@ export class MailAdminService {
     return progress;
   }
 
+  recentMailings(limit: number): Promise<MailingProgress[]> {
+    return this.reads.recentMailings(limit);
+  }
+
   /** The link's address gets no more bulk mail; an unknown link is `invalid_link`. */
   async unsubscribe(token: string): Promise<void> {
     if (!(await this.unsubscribes.unsubscribe(token))) throw new InvalidLinkError();

@@ -1,6 +1,7 @@
 import { isUniqueViolation } from '../db/errors.js';
 import type { TaskRow } from '../db/schema/index.js';
 import { ConflictError, NotFoundError } from '../errors.js';
+import type { MailLedger } from '../mail/ledger.js';
 import type { TaskBackend } from '../tasks/backend.js';
 import type { Lane } from '../tasks/lane.js';
 import type { TaskRegistry } from '../tasks/registry.js';
@@ -22,6 +23,8 @@ export class TaskAdminService {
   constructor(
     private readonly backend: TaskBackend,
     private readonly registry: TaskRegistry,
+    /** A mail task's message is marked when its task is cancelled, so the ledger does not say it is still to go. */
+    private readonly ledger: Pick<MailLedger, 'cancelled'>,
   ) {}
 
   list(filter: TaskFilter, page: { limit: number; offset: number }) {
@@ -37,7 +40,10 @@ export class TaskAdminService {
   /** A waiting task never runs; a running one is aborted where it runs (its process looks every second). */
   async cancel(id: string): Promise<TaskRow> {
     const row = await this.backend.store.cancel(id);
-    if (row) return row;
+    if (row) {
+      await this.ledger.cancelled(id);
+      return row;
+    }
     const existing = await this.get(id);
     throw new ConflictError(
       'task_not_cancellable',

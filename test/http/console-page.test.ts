@@ -67,6 +67,15 @@ function view(error: string): ConsoleView {
     active: { rows: [], total: 0 },
     failed: { rows: [failedTask(error)], total: 30 },
     cancelled: { rows: [], total: 0 },
+    mailings: [
+      {
+        id: '00000000-0000-4000-8000-000000000002',
+        subject: `News ${hostile}`,
+        createdAt: now,
+        recipients: 1000,
+        counts: { queued: 250, sent: 700, failed: 30, suppressed: 20 },
+      },
+    ],
   };
 }
 
@@ -87,5 +96,11 @@ describe('the task console page', () => {
     assert.match(page, /and 29 more/);
     assert.match(page, /<span class="badge lost">lost<\/span>/);
     assert.match(page, /No periodic task is defined/);
+    assert.match(page, /aria-label="750 of 1000 done"/);
+    assert.match(page, /<span class="sent" style="width:70\.00%">/);
+    assert.match(
+      page,
+      /700 sent<\/span> <span class="failed">30 failed<\/span> <span class="suppressed">20 suppressed<\/span> <span class="queued">250 queued/,
+    );
   });
 });

@@ -172,6 +172,13 @@ describe('the task console in a browser', () => {
 
         await shots.step(page, 'dark', async () => {
           await page.emulateMedia({ colorScheme: 'dark' });
+          await onPage('the three mailings in the ledger', async () => {
+            await page.reload();
+            const mailings = section(page, 'Mailings').locator('tr[data-mailing]');
+            const rows = await mailings.allInnerTexts();
+            // The retried one was sent, the cancelled one never was, the one held by the pause was sent after it.
+            return rows.length === 3 && rows.filter((row) => /1 sent/.test(row)).length === 2;
+          });
           assert.equal(await bodyColour(page), dark);
         });
 

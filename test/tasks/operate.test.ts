@@ -33,6 +33,8 @@ describeEachDatabase(
       await new Promise((resolve) => setTimeout(resolve, 300));
       assert.equal(ctx.smtp.mailsTo('held@example.com').length, 0, 'the aborted send delivered nothing');
       assert.equal((await api('POST', `/tasks/${id}/cancel`, admin.accessToken)).json.error_code, 'task_not_cancellable');
+      const entryOf = async () => (await api('GET', '/mail/messages?recipient=held@example.com', admin.accessToken)).json[0];
+      assert.deepEqual([(await entryOf()).state, (await entryOf()).reason], ['failed', 'its task was cancelled by an operator']);
 
       const retried = await api('POST', `/tasks/${id}/retry`, admin.accessToken);
       assert.equal(retried.status, 200);
@@ -41,6 +43,7 @@ describeEachDatabase(
       await ctx.smtp.waitForMail((mail) => mail.to.includes('held@example.com'));
       await waitFor('the retried task to complete', async () => (await stateOf(admin.accessToken, id)) === 'completed');
       assert.equal((await api('POST', `/tasks/${id}/retry`, admin.accessToken)).json.error_code, 'task_not_retryable');
+      assert.deepEqual([(await entryOf()).state, (await entryOf()).reason, (await entryOf()).attempts], ['sent', null, 2]);
     });
 
     it('retries a failed task from the API, attempts counted afresh', async () => {

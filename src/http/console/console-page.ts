@@ -1,4 +1,5 @@
 import type { TaskRow } from '../../db/schema/index.js';
+import type { MailingProgress } from '../../mail/ledger-reads.js';
 import type { QueueView } from '../../services/task-admin.service.js';
 import type { ScheduleView } from '../../tasks/scheduler.js';
 import type { WorkerView } from '../../tasks/worker-registry.js';
@@ -16,6 +17,8 @@ export interface ConsoleView {
   readonly active: TaskList;
   readonly failed: TaskList;
   readonly cancelled: TaskList;
+  /** The latest bulk sends, with their messages counted by state (the mail ledger). */
+  readonly mailings: readonly MailingProgress[];
   /** What the last action did, or why it was refused. */
   readonly notice?: { readonly ok: boolean; readonly text: string } | undefined;
 }
@@ -56,6 +59,7 @@ ${view.notice && html`<p id="notice" class="notice ${view.notice.ok ? 'ok' : 'er
 <section><h2>Active <small>${view.active.total}</small></h2>${tasksTable(view.active, now, 'active')}</section>
 <section><h2>Failed <small>${view.failed.total}</small></h2>${tasksTable(view.failed, now, 'failed')}</section>
 <section><h2>Cancelled <small>${view.cancelled.total}</small></h2>${tasksTable(view.cancelled, now, 'cancelled')}</section>
+<section><h2>Mailings</h2>${mailingsTable(view.mailings, now)}</section>
 </main>
 </body></html>`.text;
 }
@@ -122,6 +126,26 @@ function errorCell(error: string | null): Html | string {
   const [first = '', ...rest] = error.split('\n');
   if (rest.length === 0 && first.length <= 160) return first;
   return html`<details><summary>${first.slice(0, 160)}</summary><pre>${error}</pre></details>`;
+}
+
+const mailStates = ['sent', 'failed', 'suppressed', 'queued'] as const;
+
+/** Each mailing as a bar of its messages by state, from the ledger: how far a bulk send is. */
+function mailingsTable(mailings: readonly MailingProgress[], now: Date): Html {
+  if (mailings.length === 0) return html`<p class="empty">No bulk mail sent yet.</p>`;
+  return html`<table class="mailings"><thead><tr><th>Subject</th><th>Sent</th><th class="n">Recipients</th><th>Progress</th></tr></thead><tbody>
+${mailings.map((mailing) => {
+  const total = Math.max(1, mailing.recipients);
+  const done = mailing.counts.sent + mailing.counts.failed + mailing.counts.suppressed;
+  return html`<tr data-mailing="${mailing.id}"><td>${mailing.subject}<br><code class="id">${mailing.id}</code></td><td>${when(mailing.createdAt, now)}</td><td class="n">${mailing.recipients}</td><td>
+<div class="progress" role="img" aria-label="${done} of ${mailing.recipients} done">${mailStates.map((state) =>
+    mailing.counts[state] > 0
+      ? html`<span class="${state}" style="width:${((mailing.counts[state] / total) * 100).toFixed(2)}%"></span>`
+      : '',
+  )}</div>
+<span class="legend">${mailStates.map((state) => html`<span class="${state}">${mailing.counts[state]} ${state}</span> `)}</span></td></tr>`;
+})}
+</tbody></table>`;
 }
 
 function when(at: Date, now: Date): Html {

@@ -44,16 +44,17 @@ export const taskConsole: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app
   app.addContentTypeParser('application/x-www-form-urlencoded', (_request, _payload, done) => done(null, undefined));
 
   const view = async (notice?: ConsoleView['notice']): Promise<ConsoleView> => {
-    const [queues, workers, schedules, active, failed, cancelled] = await Promise.all([
+    const [queues, workers, schedules, active, failed, cancelled, mailings] = await Promise.all([
       taskAdmin.queues(),
       taskAdmin.workers(),
       taskAdmin.schedules(),
       taskAdmin.list({ state: 'active' }, { limit: 50, offset: 0 }),
       taskAdmin.list({ state: 'failed' }, { limit: 25, offset: 0 }),
       taskAdmin.list({ state: 'cancelled' }, { limit: 10, offset: 0 }),
+      deps.mailAdmin.recentMailings(10),
     ]);
     const mode = deps.redis ? 'redis' : 'in-process';
-    return { mode, now: new Date(), queues, workers, schedules, active, failed, cancelled, notice };
+    return { mode, now: new Date(), queues, workers, schedules, active, failed, cancelled, mailings, notice };
   };
 
   app.get('/', { schema: { ...hidden, querystring: NoticeQuery } }, async (request, reply) => {

@@ -7,7 +7,7 @@ import { authRateLimit } from '../../plugins/rate-limit.js';
 import { toBook, toReview } from '../../schemas/catalogue.js';
 import { toUser } from '../../schemas/user.js';
 import { sendHtml } from '../html.js';
-import { messagePage, resetFormPage, wantsHtml } from './pages.js';
+import { messagePage, resetFormPage, signInNext, wantsHtml } from './pages.js';
 import * as schemas from './schemas.js';
 
 export const authRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
@@ -30,7 +30,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
       throw error;
     }
     const message = 'Your email is verified. You can log in now';
-    if (wantsHtml(request)) return sendHtml(reply, 200, messagePage('Email verified', message));
+    if (wantsHtml(request)) return sendHtml(reply, 200, messagePage('Email verified', message, signInNext));
     return { message };
   });
 
@@ -121,7 +121,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
         }
         await accounts.confirmPasswordReset(request.params.token, new_password);
         const message = 'Your password has been reset. Log in with the new one';
-        if (isForm(request.headers['content-type'])) return sendHtml(reply, 200, messagePage('Password changed', message));
+        if (isForm(request.headers['content-type'])) return sendHtml(reply, 200, messagePage('Password changed', message, signInNext));
         return { message };
       },
     );

@@ -9,17 +9,28 @@ export function wantsHtml(request: FastifyRequest): boolean {
 export function page(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<meta name="color-scheme" content="light dark"><link rel="icon" href="data:,">
 <title>${escapeHtml(title)} · Bookly</title>
-<style>body{font-family:system-ui,sans-serif;max-width:32em;margin:3em auto;padding:0 1em;color:#222}
-label{display:block;margin:1em 0 .3em}input{width:100%;padding:.5em;font-size:1em;box-sizing:border-box}
-button{margin-top:1.2em;padding:.6em 1.4em;font-size:1em}.error{color:#b00020}</style>
+<style>body{font-family:system-ui,sans-serif;max-width:32em;margin:3em auto;padding:0 1em;color:#222;background:#fff;overflow-wrap:anywhere}
+a{color:#1a5fb4}label{display:block;margin:1em 0 .3em}input{width:100%;padding:.5em;font-size:1em;box-sizing:border-box}
+button{margin-top:1.2em;padding:.6em 1.4em;font-size:1em}.error{color:#b00020}.next{margin-top:2em}
+@media (prefers-color-scheme:dark){body{color:#e6e6e3;background:#15171a}a{color:#7fb0ff}.error{color:#ff8a80}}</style>
 </head><body><h1>${escapeHtml(title)}</h1>
 ${body}
 </body></html>`;
 }
 
-export function messagePage(title: string, message: string): string {
-  return page(title, `<p>${escapeHtml(message)}</p>`);
+/** Where a person goes from a page: every page a mail's link opens says what to do next. */
+export interface NextStep {
+  readonly href: string;
+  readonly label: string;
+}
+
+export const signInNext: NextStep = { href: '/api/v1/docs', label: 'Sign in to Bookly' };
+
+export function messagePage(title: string, message: string, next?: NextStep): string {
+  const onward = next ? `<p class="next"><a href="${escapeHtml(next.href)}">${escapeHtml(next.label)}</a></p>` : '';
+  return page(title, `<p>${escapeHtml(message)}</p>${onward}`);
 }
 
 export function resetFormPage(error?: string): string {
