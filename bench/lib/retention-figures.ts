@@ -12,6 +12,9 @@ export const prunedTables = [
   'revoked_sessions',
   'recipient_sends',
   'task_workers',
+  // Kept longer on purpose: the ledger for MAIL_LEDGER_RETENTION_DAYS, the unsubscribe links for good.
+  'mail_messages',
+  'unsubscribe_tokens',
 ] as const;
 export type PrunedTable = (typeof prunedTables)[number];
 

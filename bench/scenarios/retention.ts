@@ -40,6 +40,8 @@ const lines = (run: RetentionRun): Line[] => {
     { what: 'revoked_sessions', value: (h) => h.rows.revoked_sessions, chart: 'revoked_sessions' },
     { what: 'recipient_sends', value: (h) => h.rows.recipient_sends, chart: 'recipient_sends' },
     { what: 'task_workers', value: (h) => h.rows.task_workers, chart: 'task_workers' },
+    { what: 'mail_messages (the ledger, kept 90 days)', value: (h) => h.rows.mail_messages, chart: 'mail_messages' },
+    { what: 'unsubscribe_tokens (kept)', value: (h) => h.rows.unsubscribe_tokens, chart: 'unsubscribe_tokens' },
     { what: 'Redis keys under the prefix', value: (h) => h.redisKeys?.all, chart: 'Redis keys' },
     { what: '… of jobs (named by a task id)', value: (h) => h.redisKeys?.jobs },
     ...(Object.keys(run.sent.bytes) as (keyof Holdings['bytes'])[]).map((table) => ({
@@ -124,9 +126,9 @@ function notes(run: RetentionRun): string[] {
     .join(', ');
   return [
     `How the rows were made due: by configuration where there is one. The mail went out with production's retention (TASK_RETENTION_DAYS ${run.retention.completedDays}, TASK_FAILED_RETENTION_DAYS ${run.retention.failedDays}); then the API and the worker were restarted (SIGTERM) with both at 0 days, the shortest the configuration takes, so that every finished task is past it and the BullMQ jobs added from then on carry it. What no retention setting decides (a link token's expiry, a revocation's, the recipient limit's hour, dev mail's day) was moved ${run.agedDays} days back by SQL (rows: ${aged}). Then one \`maintenance.prune\` task was enqueued from the bench process, as a second API would (neither the API nor the CLI runs a task by name), and the stack's own runner ran it: the worker, or the in-process API.`,
-    "The prune deletes no BullMQ job: each queue drops its finished jobs older than its retention itself, at most 1,000 each time a later job of that queue finishes (`removeOnComplete` by age). The prune task, in the default queue, dropped that queue's; the bulk queue's went as the later mailing's jobs finished, hence the last column (at 0 days each of those went as it finished, too).",
+    "In Redis mode the prune also removes BullMQ's finished jobs past their retention (`queue.clean`, a batch at a time); BullMQ itself drops a queue's old jobs only as later jobs of that queue finish, so a lane that fell quiet would keep them.",
     'Table sizes are `pg_total_relation_size` (table, indexes, TOAST, and the free-space and visibility maps that a first VACUUM adds, a few kB each). A DELETE leaves the space in the files; VACUUM (what autovacuum does in its own time) makes it reusable and gives back only empty pages at the end of a file; only VACUUM FULL would shrink the rest.',
     "The prune's time from being enqueued includes waiting for a runner: a BullMQ worker is handed it at once, while the in-process API finds a task that another process committed at its next poll (TASK_POLL_MS, a second by default).",
-    "A mailing keeps its row and its recipient count; the prune empties its address list once every message of it has ended. dev_mail stays empty because the stacks send through SMTP; revoked_sessions holds one logout of the admin's; task_workers are the running processes' own rows.",
+    "A mailing keeps its row and its recipient count; the prune empties its address list once every message of it has ended. dev_mail stays empty because the stacks send through SMTP; revoked_sessions holds one logout of the admin's; task_workers are the running processes' own rows. The mail ledger (mail_messages) is kept for MAIL_LEDGER_RETENTION_DAYS (90) and the unsubscribe links for good, so the prune leaves both.",
   ];
 }

@@ -206,14 +206,24 @@ export class Attempts {
       this.options.log.warn({ err: (err as Error).message }, 'could not renew task leases');
       return;
     }
-    for (const flight of running) {
-      if (flight.running && !held.has(flight.claim.id)) flight.abort.abort(new Error('The claim on this task was lost'));
+    const lost = running.filter((flight) => !held.has(flight.claim.id));
+    if (lost.length === 0) return;
+    // A cancel takes the claim too, and this often sees it before the cancel watch does: such an
+    // attempt is cancelled, not superseded (else it is logged and counted as a retry another process took).
+    await this.abortCancelled(lost);
+    for (const flight of lost) {
+      if (flight.running && !flight.cancelled) flight.abort.abort(new Error('The claim on this task was lost'));
     }
   }
 
   /** Aborts the running attempts whose task an operator cancelled. */
-  private async watchForCancels(): Promise<void> {
-    const running = [...this.inFlight.values()].filter((flight) => flight.running && !flight.cancelled);
+  private watchForCancels(): Promise<void> {
+    return this.abortCancelled([...this.inFlight.values()]);
+  }
+
+  /** Of `flights`, aborts those still running whose task an operator cancelled, as cancelled. */
+  private async abortCancelled(flights: readonly InFlight[]): Promise<void> {
+    const running = flights.filter((flight) => flight.running && !flight.cancelled);
     if (running.length === 0) return;
     let cancelled: Set<string>;
     try {

@@ -184,7 +184,8 @@ function throughBullmq(config: Config, common: Common, parts: TaskBackendParts, 
         log.warn('REDIS_URL with an embedded database: this process runs the tasks itself, as no worker can open the database');
       }
       if (role === 'worker' || config.tasks.apiRunsTasks || database.exclusive) {
-        await startRunningTasks(config, common, services, registry);
+        const pruneBrokerJobs = (signal: AbortSignal) => queues.pruneFinished(config.tasks.retention, signal);
+        await startRunningTasks(config, common, { ...services, pruneBrokerJobs }, registry);
         bullWorkers = new BullWorkers({
           redis: connection,
           store,

@@ -58,6 +58,8 @@ export interface TaskServices {
   readonly tasks: TaskEnqueuer;
   /** How long finished work is kept (`maintenance.prune`). */
   readonly retention: RetentionConfig;
+  /** Redis mode: removes BullMQ's finished jobs past their retention (the prune's part in Redis); the count removed. */
+  readonly pruneBrokerJobs?: (signal: AbortSignal) => Promise<number>;
   /** An absolute link to `path` on the app (`DOMAIN`), for mail. */
   appUrl(path: string): string;
 }

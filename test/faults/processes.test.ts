@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { createPostgresDatabase } from '../support/databases.js';
 import { adminToken, bulkAddresses, call, deliveries, report, sql, waitFor } from '../support/fault-rig.js';
-import { deleteKeys, redisUrl, testPrefix } from '../support/redis.js';
+import { ProcessRig } from '../support/process-rig.js';
 import { type ServerProcess, startServerProcess, startWorkerProcess } from '../support/server-process.js';
 import { SmtpPeer } from '../support/smtp-peer.js';
-import { smtpLogin, testEnv } from '../support/test-app.js';
+import { smtpLogin } from '../support/test-app.js';
 
 /**
  * The process running the tasks is killed, or frozen and thawed, in the
@@ -14,41 +13,26 @@ import { smtpLogin, testEnv } from '../support/test-app.js';
  */
 describe('processes killed, frozen, or switched mid-batch', () => {
   let smtp: SmtpPeer;
-  let processes: ServerProcess[] = [];
-  const cleanups: (() => Promise<void>)[] = [];
+  let rig: ProcessRig;
 
   before(async () => {
     smtp = await SmtpPeer.start({ auth: smtpLogin });
+    rig = new ProcessRig(smtp);
   });
   afterEach(async () => {
-    await Promise.all(processes.map((process) => process.stop('SIGKILL')));
-    processes = [];
-    for (const cleanup of cleanups.splice(0)) await cleanup();
+    await rig.tearDown();
     smtp.reset();
   });
   after(() => smtp.close());
 
-  /** A database and a Redis prefix of the test's own, and the environment the processes get. */
-  async function setting(extra: Record<string, string> = {}) {
-    const database = await createPostgresDatabase();
-    const prefix = testPrefix();
-    cleanups.push(database.drop, () => deleteKeys(redisUrl, prefix));
-    const base = { ...testEnv({ smtp, databaseUrl: database.url }), TASK_LEASE_MS: '2000', SHUTDOWN_TIMEOUT_MS: '2000', ...extra };
-    return { databaseUrl: database.url, inProcess: base, bullmq: { ...base, REDIS_URL: redisUrl, REDIS_PREFIX: prefix } };
-  }
-
-  async function started(process: Promise<ServerProcess>): Promise<ServerProcess> {
-    const running = await process;
-    processes.push(running);
-    return running;
-  }
+  const setting = () => rig.setting({ TASK_LEASE_MS: '2000', SHUTDOWN_TIMEOUT_MS: '2000' });
 
   const unfinished = async (databaseUrl: string) =>
     (await sql(databaseUrl, `select count(*)::int as n from tasks where state <> 'completed'`))[0]?.n as number;
 
   it('in-process: the API killed (SIGKILL) mid-batch, started again, delivers every mail', { timeout: 180_000 }, async () => {
     const { databaseUrl, inProcess } = await setting();
-    const first = await started(startServerProcess(inProcess));
+    const first = await rig.started(startServerProcess(inProcess));
     const token = await adminToken(first.url, smtp, databaseUrl);
     const addresses = bulkAddresses(300);
     smtp.delayMs = 20;
@@ -58,7 +42,7 @@ describe('processes killed, frozen, or switched mid-batch', () => {
     const atKill = deliveries(smtp, addresses).delivered;
     const killed = Date.now();
 
-    await started(startServerProcess(inProcess));
+    await rig.started(startServerProcess(inProcess));
     await waitFor('every mail', () => deliveries(smtp, addresses).delivered === addresses.length, 120_000);
     const recoveredMs = Date.now() - killed;
     await waitFor('every task completed', async () => (await unfinished(databaseUrl)) === 0);
@@ -75,8 +59,8 @@ describe('processes killed, frozen, or switched mid-batch', () => {
   /** The API and two workers in the BullMQ mode, with a 300-address bulk send under way. */
   async function bulkUnderWay() {
     const { databaseUrl, bullmq } = await setting();
-    const api = await started(startServerProcess(bullmq));
-    const workers = await Promise.all([started(startWorkerProcess(bullmq)), started(startWorkerProcess(bullmq))]);
+    const api = await rig.started(startServerProcess(bullmq));
+    const workers = await Promise.all([rig.started(startWorkerProcess(bullmq)), rig.started(startWorkerProcess(bullmq))]);
     const token = await adminToken(api.url, smtp, databaseUrl);
     const addresses = bulkAddresses(300);
     smtp.delayMs = 20;
@@ -117,8 +101,8 @@ describe('processes killed, frozen, or switched mid-batch', () => {
 
   it('tasks left running by the BullMQ mode run when the next start is in-process', { timeout: 180_000 }, async () => {
     const { databaseUrl, bullmq, inProcess } = await setting();
-    const api = await started(startServerProcess(bullmq));
-    const worker = await started(startWorkerProcess(bullmq));
+    const api = await rig.started(startServerProcess(bullmq));
+    const worker = await rig.started(startWorkerProcess(bullmq));
     const token = await adminToken(api.url, smtp, databaseUrl);
     const addresses = bulkAddresses(20);
     const release = smtp.hold();
@@ -131,7 +115,7 @@ describe('processes killed, frozen, or switched mid-batch', () => {
     await api.stop('SIGKILL');
     release();
 
-    await started(startServerProcess(inProcess));
+    await rig.started(startServerProcess(inProcess));
     await waitFor('every mail, in-process', () => deliveries(smtp, addresses).delivered === addresses.length, 60_000);
     await waitFor('every task completed', async () => (await unfinished(databaseUrl)) === 0);
     report('switch from BullMQ to in-process with tasks active', deliveries(smtp, addresses));

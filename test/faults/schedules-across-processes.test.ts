@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { createPostgresDatabase } from '../support/databases.js';
 import { report, sql, withOutputOnFailure } from '../support/fault-rig.js';
-import { deleteKeys, redisUrl, testPrefix } from '../support/redis.js';
-import { type ServerProcess, startServerProcess, startWorkerProcess } from '../support/server-process.js';
+import { modes, ProcessRig } from '../support/process-rig.js';
+import { startServerProcess, startWorkerProcess } from '../support/server-process.js';
 import { SmtpPeer } from '../support/smtp-peer.js';
-import { smtpLogin, testEnv } from '../support/test-app.js';
+import { smtpLogin } from '../support/test-app.js';
 
 /**
  * A schedule that fires every second, ticked by three processes that run
@@ -15,56 +14,44 @@ import { smtpLogin, testEnv } from '../support/test-app.js';
  */
 describe('a periodic task across three processes', () => {
   let smtp: SmtpPeer;
-  let processes: ServerProcess[] = [];
-  const cleanups: (() => Promise<void>)[] = [];
+  let rig: ProcessRig;
 
   before(async () => {
     smtp = await SmtpPeer.start({ auth: smtpLogin });
+    rig = new ProcessRig(smtp);
   });
-  afterEach(async () => {
-    await Promise.all(processes.map((process) => process.stop('SIGKILL')));
-    processes = [];
-    for (const cleanup of cleanups.splice(0)) await cleanup();
-  });
+  afterEach(() => rig.tearDown());
   after(() => smtp.close());
 
   const slots = async (databaseUrl: string) =>
     sql(databaseUrl, `select key, state, created_at from tasks where name = 'maintenance.prune' order by created_at`);
 
-  for (const mode of ['in-process', 'bullmq'] as const) {
+  for (const mode of modes) {
     it(`${mode}: every second for ten seconds runs ten times, then a stop across slots runs once`, { timeout: 180_000 }, async () => {
-      const database = await createPostgresDatabase();
-      const prefix = testPrefix();
-      cleanups.push(database.drop, () => deleteKeys(redisUrl, prefix));
-      const env = {
-        ...testEnv({ smtp, databaseUrl: database.url }),
-        PRUNE_SCHEDULE: '* * * * * *',
-        ...(mode === 'bullmq' ? { REDIS_URL: redisUrl, REDIS_PREFIX: prefix } : {}),
-      };
-      const start = () => (mode === 'bullmq' ? startWorkerProcess(env) : startServerProcess(env));
-      if (mode === 'bullmq') processes.push(await startServerProcess(env));
+      const setting = await rig.setting({ PRUNE_SCHEDULE: '* * * * * *' });
+      const { databaseUrl } = setting;
+      const env = mode === 'bullmq' ? setting.bullmq : setting.inProcess;
+      const start = () => rig.started(mode === 'bullmq' ? startWorkerProcess(env) : startServerProcess(env));
+      if (mode === 'bullmq') await rig.started(startServerProcess(env));
       const runners = await Promise.all([start(), start(), start()]);
-      processes.push(...runners);
-      await withOutputOnFailure(processes, async () => {
-        const first = (await slots(database.url)).length;
+      await withOutputOnFailure(rig.processes, async () => {
+        const first = (await slots(databaseUrl)).length;
         await new Promise((resolve) => setTimeout(resolve, 10_000));
-        const during = (await slots(database.url)).length - first;
+        const during = (await slots(databaseUrl)).length - first;
         // Ten seconds hold nine to eleven slot boundaries, depending on where they start.
         assert.ok(during >= 9 && during <= 11, `${during} runs in ten seconds of a per-second schedule`);
         const rows = await sql(
-          database.url,
+          databaseUrl,
           `select count(*)::int as n, count(distinct created_at)::int as d from tasks where name = 'maintenance.prune'`,
         );
         assert.equal(rows[0]?.n, rows[0]?.d);
 
         for (const runner of runners) await runner.stop('SIGTERM');
-        processes = processes.filter((process) => !runners.includes(process));
-        const beforeGap = (await slots(database.url)).length;
+        const beforeGap = (await slots(databaseUrl)).length;
         await new Promise((resolve) => setTimeout(resolve, 3000));
         const restarted = Date.now();
-        const again = await Promise.all([start(), start(), start()]);
-        processes.push(...again);
-        const afterStart = await slots(database.url);
+        await Promise.all([start(), start(), start()]);
+        const afterStart = await slots(databaseUrl);
         // One catch-up run for the three or more slots missed, then one per slot boundary since the first start.
         const added = afterStart.length - beforeGap;
         const boundaries = Math.ceil((Date.now() - restarted) / 1000);

@@ -50,6 +50,8 @@ export class SmtpPeer extends EventEmitter {
   readonly refusedMessageIds: string[] = [];
   private refusals: { count: number; code: number }[] = [];
   private readonly closedSessions = new Set<string>();
+  /** The sessions of the messages held for each recipient. */
+  private readonly heldSessions = new Map<string, string[]>();
   private gate: Promise<void> | undefined;
 
   private constructor(
@@ -103,6 +105,7 @@ export class SmtpPeer extends EventEmitter {
     this.delayMs = 0;
     this.refusals = [];
     this.gate = undefined;
+    this.heldSessions.clear();
   }
 
   /** Refuse the next `count` messages with `code` (4xx: try later; 5xx: never). */
@@ -163,6 +166,11 @@ export class SmtpPeer extends EventEmitter {
     }
   }
 
+  /** Whether a client that sent a held message to `address` has hung up since: its send was given up on. */
+  hungUp(address: string): boolean {
+    return (this.heldSessions.get(address.toLowerCase()) ?? []).some((session) => this.closedSessions.has(session));
+  }
+
   mailsTo(address: string): ReceivedMail[] {
     return this.mails.filter((mail) => mail.to.some((to) => to.toLowerCase() === address.toLowerCase()));
   }
@@ -175,6 +183,8 @@ export class SmtpPeer extends EventEmitter {
     if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
     if (this.gate) {
       this.held++;
+      for (const address of to)
+        this.heldSessions.set(address.toLowerCase(), [...(this.heldSessions.get(address.toLowerCase()) ?? []), sessionId]);
       this.emit('held', to);
       await this.gate;
       this.held--;

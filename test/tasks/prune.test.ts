@@ -18,6 +18,7 @@ import {
 } from '../../src/db/schema/index.js';
 import { type PruneCounts, prune } from '../../src/tasks/retention.js';
 import { openTestDatabase, type TestDatabase } from '../support/databases.js';
+import { waitFor } from '../support/fault-rig.js';
 import { deleteKeys, redisUrl, testPrefix } from '../support/redis.js';
 import { describeEachDatabase } from '../support/suite.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
@@ -387,5 +388,25 @@ describe('maintenance.prune through BullMQ', () => {
     const job = await queue?.getJob(id);
     assert.deepEqual(job?.opts.removeOnComplete, { age: 3 * 24 * 3600, count: 100_000 });
     assert.deepEqual(job?.opts.removeOnFail, { age: 9 * 24 * 3600 });
+  });
+
+  it('removes the finished jobs of a lane that fell quiet, once past their retention, in batches', async () => {
+    const bulk = t.deps.redis?.queues.all().find((candidate) => candidate.name === 'bulk');
+    // The bulk lane gets finished jobs, then nothing more: BullMQ itself would keep them until its next job.
+    const bulkIds = await t.deps.tasks.enqueueMany(t.deps.db, 'mail.bulk', [{ mailingId: randomUUID() }, { mailingId: randomUUID() }]);
+    for (const id of bulkIds) await waitForTask(t, id, 'completed');
+    await waitFor('BullMQ to hold the bulk lane’s finished jobs', async () => (await bulk?.getCompletedCount()) === 2);
+
+    const done = await waitForTask(t, await enqueuePrune(t), 'completed');
+    assert.equal((done.result as PruneCounts & { redisJobs: number }).redisJobs, 0, 'nothing is three days old');
+    assert.equal(await bulk?.getCompletedCount(), 2);
+
+    // What the prune asks of BullMQ once they are past retention: here, with a retention of none.
+    const removed = await t.deps.redis?.queues.pruneFinished(
+      { completedDays: 0, failedDays: 0, batchSize: 1 },
+      new AbortController().signal,
+    );
+    assert.ok((removed ?? 0) >= 2, `${removed} removed`);
+    assert.equal(await bulk?.getCompletedCount(), 0);
   });
 });

@@ -39,6 +39,33 @@ export class BullQueues {
   }
 
   /**
+   * Removes the finished jobs past their retention, `batchSize` a call. BullMQ
+   * drops a queue's old jobs only when a later job of that queue finishes, so
+   * a lane that falls quiet (a bulk lane between mailings) would keep them all.
+   */
+  async pruneFinished(
+    retention: Pick<RetentionConfig, 'completedDays' | 'failedDays' | 'batchSize'>,
+    signal: AbortSignal,
+  ): Promise<number> {
+    const day = 24 * 3600_000;
+    let removed = 0;
+    for (const queue of this.queues.values()) {
+      for (const [type, days] of [
+        ['completed', retention.completedDays],
+        ['failed', retention.failedDays],
+      ] as const) {
+        for (;;) {
+          signal.throwIfAborted();
+          const ids = await queue.clean(days * day, retention.batchSize, type);
+          removed += ids.length;
+          if (ids.length < retention.batchSize) break;
+        }
+      }
+    }
+    return removed;
+  }
+
+  /**
    * Hands tasks to BullMQ, the task id as the job id: a task handed over twice
    * is queued once (BullMQ ignores a job id it holds already).
    */

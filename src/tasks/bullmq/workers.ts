@@ -105,10 +105,14 @@ export class BullWorkers {
       case 'unrecorded':
         return handBack(job, token);
       case 'cancelled':
-        return { skipped: 'cancelled by an operator' };
-      case 'superseded':
-        // Another attempt has the task, and with it this job: nothing of ours is left to write.
-        return { skipped: 'another attempt has the task' };
+      case 'superseded': {
+        // An operator who retries a task just after cancelling it finds this job still active: the retry's
+        // hand-over could neither drop nor add it (one job per task). The job is ours: run the retry in it.
+        const row = await attempts.untilAnswered(() => store.find(id));
+        if (row?.state === 'pending') return this.process(job, token, signal);
+        // Otherwise cancelled for good, or another attempt has the task, and with it this job: nothing of ours is left to write.
+        return { skipped: ended.kind === 'cancelled' ? 'cancelled by an operator' : 'another attempt has the task' };
+      }
     }
   }
 }

@@ -5,7 +5,8 @@ import { prune as pruneExpired } from '../retention.js';
 /**
  * Deletes what is past its retention (`config.tasks.retention`): finished
  * tasks, expired link tokens and revocations, finished mailings' address
- * lists, old dev mail, spent recipient limits, lost workers. Run hourly by
+ * lists, old dev mail, spent recipient limits, lost workers, and in Redis
+ * mode BullMQ's finished jobs as old as those tasks. Run hourly by
  * the scheduler; safe to run twice or at once with itself, as a run deletes
  * only what is past retention when it looks.
  */
@@ -13,8 +14,8 @@ export const prune = defineTask({
   name: 'maintenance.prune',
   payload: Type.Object({}),
   attempts: 3,
-  async run(_payload, { db, retention, signal, log }) {
-    const counts = await pruneExpired(db, retention, signal);
+  async run(_payload, { db, retention, signal, log, pruneBrokerJobs }) {
+    const counts = { ...(await pruneExpired(db, retention, signal)), redisJobs: (await pruneBrokerJobs?.(signal)) ?? 0 };
     log.info(counts, 'pruned what is past retention');
     return counts;
   },
