@@ -50,7 +50,7 @@ export class Metrics {
 
   private readonly sentRecorded = new Histogram({
     name: 'bookly_mail_sent_record_seconds',
-    help: "From the SMTP server's acceptance of a message to the mail ledger's record of it: the window in which a crash can still send it twice",
+    help: "From the SMTP server's 250 for a message to the mail ledger's record of it: the part of the window in which a crash sends it twice that is Bookly's (the rest is the server's own time between the message's last byte and its 250)",
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
     registers: [this.registry],
   });
