@@ -124,12 +124,12 @@ describeEachDatabase('bad requests', (ctx) => {
     }
     return routes;
   };
-  const linkRoutes = ['/api/v1/auth/verify/{token}', '/api/v1/auth/password-reset-confirm/{token}'];
+  const linkRoutes = ['/api/v1/auth/verify/{token}', '/api/v1/auth/password-reset-confirm/{token}', '/api/v1/mail/unsubscribe/{token}'];
   const resetBody = { new_password: 'a new password', confirm_new_password: 'a new password' };
 
   it('answers a link token of any length with 400 invalid_link, and never echoes it', async () => {
     const routes = (await routesWithParameters()).filter((route) => linkRoutes.includes(route.path));
-    assert.equal(routes.length, 3, 'GET verify, GET and POST password-reset-confirm');
+    assert.equal(routes.length, 5, 'GET verify, GET and POST password-reset-confirm, GET and POST unsubscribe');
     // 170 characters: the Python Bookly's verification links, which this server cannot honour.
     for (const length of [1, 43, 170, 257, 2000, 15_000]) {
       const token = 'eyJ0eXAiOiJKV1QifQ.'.padEnd(length, 'x').slice(0, length);
