@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Deps } from '../../../deps.js';
-import { AppError, InvalidLinkError, ValidationError } from '../../../errors.js';
+import { AlreadyVerifiedError, AppError, InvalidLinkError, ValidationError } from '../../../errors.js';
 import { sessionOf } from '../../plugins/auth.js';
 import { toErrorBody } from '../../plugins/errors.js';
 import { authRateLimit } from '../../plugins/rate-limit.js';
@@ -33,6 +33,9 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
     try {
       await accounts.verifyEmail(request.params.token);
     } catch (error) {
+      if (error instanceof AlreadyVerifiedError && wantsHtml(request)) {
+        return sendHtml(reply, error.status, messagePage('Email verified already', error.message, signInNext));
+      }
       if (error instanceof AppError && wantsHtml(request)) {
         return sendHtml(reply, error.status, messagePage('Link not valid', error.message, newVerificationLinkNext));
       }
