@@ -56,6 +56,16 @@ export class InvalidLinkError extends AppError {
   }
 }
 
+/**
+ * A verification link used again (or expired) after its account was verified. Still the contract's
+ * 400 `invalid_link`, since a link works once, but in words that tell its reader all is well.
+ */
+export class AlreadyVerifiedError extends AppError {
+  constructor() {
+    super(400, 'invalid_link', 'This email is verified already; log in', 'Log in with your email and password');
+  }
+}
+
 export class ServiceUnavailableError extends AppError {
   constructor(message: string) {
     super(503, 'service_unavailable', message, 'Try again in a moment');

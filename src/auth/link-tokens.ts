@@ -49,6 +49,20 @@ export class LinkTokens {
     return row !== undefined;
   }
 
+  /**
+   * The user a token of ours was issued to, used or expired alike; undefined for a token that is
+   * not ours or is for another purpose. Only the mail's recipient holds a token, so its owner
+   * tells nothing to anyone else, and for any other token it finds nothing.
+   */
+  async ownerOf(executor: Executor, token: string, purpose: LinkPurpose): Promise<string | undefined> {
+    const [row] = await executor
+      .select({ userUid: linkTokens.userUid })
+      .from(linkTokens)
+      .where(and(eq(linkTokens.tokenHash, digest(token)), eq(linkTokens.purpose, purpose)))
+      .limit(1);
+    return row?.userUid;
+  }
+
   /** Spends every open link of a purpose, after the first one has done its job. */
   async consumeAll(executor: Executor, userUid: string, purpose: LinkPurpose): Promise<void> {
     await executor

@@ -19,6 +19,7 @@ import { installValidators } from './plugins/validation.js';
 import { authRoutes } from './routes/auth/index.js';
 import { bookRoutes } from './routes/books/index.js';
 import { devMailboxRoutes } from './routes/dev/mailbox.js';
+import { homeRoutes } from './routes/home.js';
 import { mailRoutes } from './routes/mail/index.js';
 import { opsRoutes, type ReadinessCheck } from './routes/ops/index.js';
 import { reviewRoutes } from './routes/reviews/index.js';
@@ -32,8 +33,8 @@ export interface AppOptions {
   starting?: () => string | undefined;
 }
 
-/** What answers while the process is still starting: liveness, readiness, metrics and the documentation. */
-const servedWhileStarting = /^\/(health|ready|metrics|api\/v1\/docs|api\/v1\/openapi\.json)(\/|\?|$)/;
+/** What answers while the process is still starting: liveness, readiness, metrics, the documentation and `/`, which points to it. */
+const servedWhileStarting = /^\/((health|ready|metrics|api\/v1\/docs|api\/v1\/openapi\.json)(\/|\?|$)|\?|$)/;
 
 /** The HTTP application: plugins, then routes. It does not listen; `server.ts` does. */
 export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<FastifyInstance> {
@@ -76,6 +77,7 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
     failuresPerMinute: deps.config.http.authRateLimit,
   });
   await app.register(docsPlugin);
+  await app.register(homeRoutes);
 
   await app.register(authRoutes, { prefix: '/api/v1/auth', deps });
   await app.register(bookRoutes, { prefix: '/api/v1/books', deps });

@@ -6,7 +6,7 @@ import { emailIs } from '../db/email-is.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { type UserRow, users } from '../db/schema/index.js';
 import { transaction } from '../db/transaction.js';
-import { ConflictError, InvalidLinkError, NotFoundError } from '../errors.js';
+import { AlreadyVerifiedError, ConflictError, InvalidLinkError, NotFoundError } from '../errors.js';
 import type { MailLedger } from '../mail/ledger.js';
 import { verifyEmailSubject } from '../mail/templates/verify-email.js';
 import { verificationMailKey } from '../tasks/definitions/send-verification-email.js';
@@ -61,10 +61,17 @@ export class AccountService {
     }
   }
 
+  /**
+   * Verifies the account of a verification link. A link that no longer works (used, or expired)
+   * of an account that is verified says so: the person clicked an old mail, and all is well.
+   */
   async verifyEmail(token: string): Promise<void> {
     await transaction(this.db, async (tx) => {
       const userUid = await this.links.consume(tx, token, 'verify_email');
-      if (userUid === undefined) throw new InvalidLinkError();
+      if (userUid === undefined) {
+        if (await this.isVerified(tx, await this.links.ownerOf(tx, token, 'verify_email'))) throw new AlreadyVerifiedError();
+        throw new InvalidLinkError();
+      }
       await this.links.consumeAll(tx, userUid, 'verify_email');
       await tx.update(users).set({ isVerified: true }).where(eq(users.uid, userUid));
     });
@@ -104,6 +111,12 @@ export class AccountService {
   /** Whether a reset link would be accepted now; it stays unused. */
   isPasswordResetLinkValid(token: string): Promise<boolean> {
     return this.links.isUsable(this.db, token, 'reset_password');
+  }
+
+  private async isVerified(executor: Executor, uid: string | undefined): Promise<boolean> {
+    if (uid === undefined) return false;
+    const [user] = await executor.select({ isVerified: users.isVerified }).from(users).where(eq(users.uid, uid)).limit(1);
+    return user?.isVerified ?? false;
   }
 
   async promoteToAdmin(email: string): Promise<UserRow> {

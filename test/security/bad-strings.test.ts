@@ -358,7 +358,7 @@ describeEachDatabase('bad strings, dates and tag names', (ctx) => {
     });
     // A constraint no service maps to a client error: the signup's insert fails and answers 500.
     await ctx.db.database.db.execute(sql`alter table users add constraint bad_strings_forced check (first_name <> 'Forced')`);
-    const t = await startTestApp({ db: ctx.db, smtp: ctx.smtp, log: createLogger({ logLevel: 'info' }, sink) });
+    const t = await startTestApp({ db: ctx.db, smtp: ctx.smtp, log: createLogger({ logLevel: 'info', env: 'test' }, sink) });
     try {
       const body = newSignup({ first_name: 'Forced', last_name: 'Distinctive-Surname' });
       const reply = await t.request({

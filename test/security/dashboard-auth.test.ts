@@ -3,6 +3,7 @@ import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { argon2Verifier, type PasswordVerifier } from '../../src/auth/passwords.js';
 import { type Database, openDatabase } from '../../src/db/client.js';
 import { migrate } from '../../src/db/migrate.js';
+import { lanePauses } from '../../src/db/schema/index.js';
 import { adminAccount, linkFromMail, type TestAccount, verifiedAccount } from '../support/accounts.js';
 import { openTestDatabase, type TestDatabase } from '../support/databases.js';
 import { OwnPostgres } from '../support/own-postgres.js';
@@ -86,12 +87,12 @@ describe('admin basic auth on /admin/queues', () => {
     await deleteKeys(redisUrl, prefix);
   });
 
-  it("admits an admin's email and password, to the page and its API, and refuses anything else with 401 and a Basic challenge", async () => {
+  it("admits an admin's email and password, to the page and its API; tells a non-admin it is not one; refuses anything else with 401 and a Basic challenge", async () => {
     await start(0);
     for (const [what, headers] of [
       ['no credentials', {}],
       ["an admin's email, a wrong password", basic(admin.email, 'wrong password')],
-      ["a non-admin's email and password", basic(user.email, user.password)],
+      ["a non-admin's email, a wrong password", basic(user.email, 'wrong password')],
       ['an unknown email', basic('nobody@example.com', admin.password)],
       ['a header that is not base64', { authorization: 'Basic !!!' }],
       ['a bearer token', { authorization: `Bearer ${admin.accessToken}` }],
@@ -100,6 +101,12 @@ describe('admin basic auth on /admin/queues', () => {
       assertRefused(refused, 401, 'invalid_email_or_password', what);
       assert.match(String(refused.headers['www-authenticate']), /^Basic realm="[^"]+"/, what);
     }
+    // The right password of an account that is not an admin: nothing was guessed, so it is told what is wrong.
+    const notAdmin = await dashboard(basic(user.email, user.password));
+    assertRefused(notAdmin, 403, 'insufficient_permissions', "a non-admin's email and password");
+    assert.equal(notAdmin.json.message, 'This account is not an admin');
+    assert.match(notAdmin.json.resolution, /users:promote/);
+    assert.equal(notAdmin.headers['www-authenticate'], undefined, 'no challenge: retyping the same password would not help');
     const page = await dashboard(basic(admin.email.toUpperCase(), admin.password));
     assert.equal(page.status, 200);
     assert.match(page.text, /<base href="\/admin\/queues\/"/);
@@ -107,13 +114,14 @@ describe('admin basic auth on /admin/queues', () => {
     assert.equal(api.status, 200);
     assert.deepEqual(api.json.queues.map((queue: { name: string }) => queue.name).sort(), ['bulk', 'default']);
     const theirs = await dashboard(basic(user.email, user.password), '127.0.0.1', '/admin/queues/api/queues');
-    assertRefused(theirs, 401, 'invalid_email_or_password', 'its API too');
+    assertRefused(theirs, 403, 'insufficient_permissions', 'its API too');
     assert.doesNotMatch(page.text, /fonts\.googleapis|fonts\.gstatic/, 'the page asks no other host for its fonts');
     assert.doesNotMatch(String(page.headers['content-security-policy']), /https:/, 'its policy lets nothing come from another host');
 
     // The task console has the same guard.
     for (const url of ['/admin/tasks', '/admin/tasks/console.js']) {
-      assertRefused(await dashboard(basic(user.email, user.password), '127.0.0.1', url), 401, 'invalid_email_or_password', url);
+      assertRefused(await dashboard(basic(user.email, user.password), '127.0.0.1', url), 403, 'insufficient_permissions', url);
+      assertRefused(await dashboard(basic(user.email, 'wrong password'), '127.0.0.1', url), 401, 'invalid_email_or_password', url);
       assert.equal((await dashboard(basic(admin.email, admin.password), '127.0.0.1', url)).status, 200, url);
     }
     const pause = await (t as TestApp).request({
@@ -121,14 +129,15 @@ describe('admin basic auth on /admin/queues', () => {
       url: '/admin/tasks/lanes/bulk/pause',
       headers: basic(user.email, user.password),
     });
-    assertRefused(pause, 401, 'invalid_email_or_password', 'a console action');
+    assertRefused(pause, 403, 'insufficient_permissions', 'a console action');
+    assert.deepEqual(await (t as TestApp).deps.db.select().from(lanePauses), [], 'nothing paused');
   });
 
   it('does one password verification for every guess, whoever the email belongs to and whatever the header holds', async () => {
     await start(0);
     const guesses = [
       ["an admin's email, a wrong password", basic(admin.email, 'wrong password'), 401],
-      ["a non-admin's email and correct password", basic(user.email, user.password), 401],
+      ["a non-admin's email and correct password", basic(user.email, user.password), 403],
       ["a non-admin's email, a wrong password", basic(user.email, 'wrong password'), 401],
       ['an unknown email', basic('nobody@example.com', 'wrong password'), 401],
       ['a header that is not base64', { authorization: 'Basic !!!' }, 401],
@@ -148,6 +157,8 @@ describe('admin basic auth on /admin/queues', () => {
     await start(5);
     // Successes are not guesses to limit: the dashboard polls with the right password all day.
     for (let i = 0; i < 8; i++) assert.equal((await dashboard(basic(admin.email, admin.password))).status, 200);
+    // Nor is a non-admin's right password: nothing is guessed by it.
+    for (let i = 0; i < 8; i++) assert.equal((await dashboard(basic(user.email, user.password))).status, 403);
     for (let i = 0; i < 5; i++)
       assertRefused(await dashboard(basic(admin.email, `guess ${i}`)), 401, 'invalid_email_or_password', `guess ${i}`);
     const before = verifier.count;

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { PasswordVerifier } from '../../auth/passwords.js';
-import { AppError, UnauthorizedError } from '../../errors.js';
+import { AppError, ForbiddenError, UnauthorizedError } from '../../errors.js';
 import type { AccountService } from '../../services/account.service.js';
 
 declare module 'fastify' {
@@ -31,24 +31,33 @@ const challenge = 'Basic realm="Bookly admin", charset="UTF-8"';
 /**
  * Basic auth that is no oracle. Every guess costs one database lookup and
  * one password verification, whatever it holds: an admin's email, a
- * non-admin's (whose real hash is checked too, then refused), an unknown
- * one (the decoy), or a header that does not parse. Nothing is cached, so a
- * changed password locks the old one out at once; the price is one
- * verification per request, which the dashboard's polling can afford.
- * Failures are thrown as `AppError`s, for the app's one error handler.
+ * non-admin's (whose real hash is checked too), an unknown one (the decoy),
+ * or a header that does not parse. A wrong password, an unknown email and a
+ * header that does not parse get the same 401. The right password of an
+ * account that is not an admin gets 403 `insufficient_permissions`: it tells
+ * only what its sender knows already (the password is right, as login would
+ * say), so the person learns to ask for the role rather than retype the
+ * password; it is not a failed guess, so it is not counted. Nothing is
+ * cached, so a changed password locks the old one out at once; the price is
+ * one verification per request, which the dashboard's polling can afford.
+ * Refusals are thrown as `AppError`s, for the app's one error handler.
  */
 export const adminBasicAuthPlugin = fp(
   async (app: FastifyInstance, { accounts, passwords, failuresPerMinute }: AdminBasicAuthOptions) => {
     const limit = failureLimit(app, failuresPerMinute);
 
-    const isAdmin = async (header: string): Promise<boolean> => {
+    const check = async (header: string): Promise<Verdict> => {
       const credentials = parseBasic(header);
-      if (!credentials) return passwords.verifyDecoy('');
+      if (!credentials) {
+        await passwords.verifyDecoy('');
+        return 'wrong';
+      }
       const user = await accounts.findByEmail(credentials.email);
       const matches = user
         ? await passwords.verify(user.passwordHash, credentials.password)
         : await passwords.verifyDecoy(credentials.password);
-      return matches && user?.role === 'admin';
+      if (!matches || !user) return 'wrong';
+      return user.role === 'admin' ? 'admin' : 'not_admin';
     };
 
     const hook: AdminBasicAuthHook = async (request, reply) => {
@@ -56,19 +65,23 @@ export const adminBasicAuthPlugin = fp(
       // No credentials is the browser asking for the challenge, not a guess.
       if (header === undefined) throw refusal(reply);
       const guess = await limit.begin(request, reply);
-      let admitted: boolean | undefined;
+      let verdict: Verdict | undefined;
       try {
-        admitted = await isAdmin(header);
+        verdict = await check(header);
       } finally {
         // A lookup that failed (the database down) refused no one, so it costs the client nothing.
-        await guess.end(admitted === false);
+        await guess.end(verdict === 'wrong');
       }
-      if (!admitted) throw refusal(reply);
+      if (verdict === 'not_admin') throw notAnAdmin();
+      if (verdict !== 'admin') throw refusal(reply);
     };
     app.decorate('adminBasicAuth', () => hook);
   },
   { name: 'admin-basic-auth', decorators: { fastify: ['createRateLimit'] } },
 );
+
+/** What a request's credentials turned out to be. */
+type Verdict = 'admin' | 'not_admin' | 'wrong';
 
 interface Guess {
   /** Counts the guess when it was refused, and stops holding its place. */
@@ -128,6 +141,15 @@ function parseBasic(header: string): { email: string; password: string } | undef
   const colon = decoded.indexOf(':');
   if (colon < 0) return undefined;
   return { email: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+/** No challenge: the browser would ask for the same right password again. */
+function notAnAdmin(): ForbiddenError {
+  return new ForbiddenError(
+    'insufficient_permissions',
+    'This account is not an admin',
+    'Sign in with an admin account (a private window asks afresh: the browser keeps these credentials until it closes), or make this one an admin with npm run bookly -- users:promote EMAIL',
+  );
 }
 
 function refusal(reply: FastifyReply): UnauthorizedError {

@@ -3,6 +3,9 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 
+export const docsPath = '/api/v1/docs';
+export const openApiPath = '/api/v1/openapi.json';
+
 /** The OpenAPI document, generated from the route schemas that also validate requests. */
 export const docsPlugin = fp(async (app: FastifyInstance) => {
   await app.register(swagger, {
@@ -18,11 +21,11 @@ export const docsPlugin = fp(async (app: FastifyInstance) => {
     },
   });
   await app.register(swaggerUi, {
-    routePrefix: '/api/v1/docs',
+    routePrefix: docsPath,
     staticCSP: true,
     // Swagger UI sets inline styles as it renders; its scripts stay restricted to its own files.
     transformStaticCSP: (header) =>
       header.replace(/style-src ([^;]*);/, "style-src $1 'unsafe-inline';").replace(/ ?upgrade-insecure-requests;?/, ''),
   });
-  app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get(openApiPath, { schema: { hide: true } }, async () => app.swagger());
 });

@@ -139,17 +139,33 @@ describeEachDatabase('password reset', (ctx) => {
         payload: body,
         headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
       });
+    // What the form says is wrong, in its own words: never a field name.
+    const problem = (html: string) => /<p class="error">([^<]*)<\/p>/.exec(html)?.[1];
     const mismatch = await form('new_password=a+brand+new+passphrase&confirm_new_password=something+else');
     assert.equal(mismatch.status, 422);
     assert.match(mismatch.text, /<form/);
-    assert.match(mismatch.text, /confirm_new_password must match new_password/);
+    assert.equal(problem(mismatch.text), 'The two passwords are not the same: type the same new password in both fields.');
+    const short = await form('new_password=short&confirm_new_password=short');
+    assert.equal(short.status, 422);
+    assert.equal(problem(short.text), 'The new password must be at least 8 characters long.');
+    const missing = await form('new_password=a+brand+new+passphrase');
+    assert.equal(missing.status, 422);
+    assert.equal(problem(missing.text), 'The password typed again is required.');
+    for (const page of [mismatch, short, missing]) assert.doesNotMatch(problem(page.text) ?? '', /_password|body\./);
+
     const done = await form('new_password=a+brand+new+passphrase&confirm_new_password=a+brand+new+passphrase');
     assert.equal(done.status, 200);
     assert.match(done.text, /Password changed/);
+    assert.match(done.text, /<a href="\/api\/v1\/docs#\/auth\/post_api_v1_auth_login">Log in on the API docs page<\/a>/, 'a way on');
     await login(ctx.t, account.email, newPassword);
-    const spent = await ctx.t.request({ method: 'GET', url: path, headers: { accept: 'text/html' } });
-    assert.equal(spent.status, 400);
-    assert.match(spent.text, /Link not valid/);
+    for (const spent of [
+      await ctx.t.request({ method: 'GET', url: path, headers: { accept: 'text/html' } }),
+      await form('new_password=a+brand+new+passphrase&confirm_new_password=a+brand+new+passphrase'),
+    ]) {
+      assert.equal(spent.status, 400);
+      assert.match(spent.text, /Link not valid/);
+      assert.match(spent.text, /<a href="\/api\/v1\/docs#\/auth\/post_api_v1_auth_password_reset_request">/, 'a way to a new link');
+    }
   });
 
   it('tells a JSON client whether a link is still good without spending it', async () => {

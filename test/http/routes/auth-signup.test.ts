@@ -128,9 +128,60 @@ describeEachDatabase('signup and email verification', (ctx) => {
     assert.equal(ok.status, 200);
     assert.match(String(ok.headers['content-type']), /text\/html/);
     assert.match(ok.text, /Email verified/);
-    const reused = await ctx.t.request({ method: 'GET', url: path, headers: html });
-    assert.equal(reused.status, 400);
-    assert.match(reused.text, /Link not valid/);
+    assert.match(ok.text, /<a href="\/api\/v1\/docs#\/auth\/post_api_v1_auth_login">Log in on the API docs page<\/a>/, 'a way on');
+    const madeUp = await ctx.t.request({ method: 'GET', url: '/api/v1/auth/verify/not-a-real-token', headers: html });
+    assert.equal(madeUp.status, 400);
+    assert.match(madeUp.text, /Link not valid/);
+    assert.match(madeUp.text, /<a href="\/api\/v1\/docs#\/auth\/post_api_v1_auth_resend_verification">/, 'a way to a new link');
+  });
+
+  it('tells whoever opens a spent or expired link of a verified account that it is verified already', async () => {
+    const body = newSignup();
+    await signup(body);
+    const path = await linkFromMail(ctx.smtp, body.email, /verify/i);
+    await ctx.t.request({ method: 'POST', url: '/api/v1/auth/resend-verification', payload: { email: body.email } });
+    await waitUntil(async () => ctx.smtp.mailsTo(body.email).length === 2);
+    const second = new URL(ctx.smtp.mailsTo(body.email)[1]?.links[0] as string).pathname;
+    assert.equal((await ctx.t.request({ method: 'GET', url: path })).status, 200);
+
+    const html = { accept: 'text/html,application/xhtml+xml' };
+    // The link used, and the other one that verifying spent.
+    for (const link of [path, second]) {
+      const page = await ctx.t.request({ method: 'GET', url: link, headers: html });
+      assert.equal(page.status, 400, 'a link still works once');
+      assert.match(page.text, /<h1>Email verified already<\/h1>/);
+      assert.match(page.text, /This email is verified already; log in/);
+      assert.match(page.text, /<a href="\/api\/v1\/docs#\/auth\/post_api_v1_auth_login">Log in on the API docs page<\/a>/);
+      const json = await ctx.t.request({ method: 'GET', url: link });
+      assert.equal(json.status, 400);
+      assert.equal(json.json.error_code, 'invalid_link');
+      assert.equal(json.json.message, 'This email is verified already; log in');
+    }
+    await ctx.t.deps.db.update(linkTokens).set({ expiresAt: sql`now() - interval '1 second'` });
+    assert.match((await ctx.t.request({ method: 'GET', url: path, headers: html })).text, /verified already/, 'expired since');
+  });
+
+  it('says nothing of an account for a link that is not a verification link of a verified one', async () => {
+    const body = newSignup();
+    await signup(body);
+    const path = await linkFromMail(ctx.smtp, body.email, /verify/i);
+    await ctx.t.request({ method: 'POST', url: '/api/v1/auth/password-reset-request', payload: { email: body.email } });
+    const resetToken = (await linkFromMail(ctx.smtp, body.email, /reset/i)).split('/').at(-1);
+    await ctx.t.deps.db.update(linkTokens).set({ expiresAt: sql`now() - interval '1 second'` });
+    for (const [what, link] of [
+      ['an expired link of an account not verified', path],
+      ['a made-up token', '/api/v1/auth/verify/not-a-real-token'],
+      ['a reset token', `/api/v1/auth/verify/${resetToken}`],
+    ] as const) {
+      const reply = await ctx.t.request({ method: 'GET', url: link });
+      assert.equal(reply.status, 400, what);
+      assert.equal(reply.json.error_code, 'invalid_link', what);
+      assert.equal(reply.json.message, 'This link is invalid, has expired or has already been used', what);
+    }
+    // Even once its account is verified, a reset token is no verification link.
+    await ctx.t.deps.db.update(users).set({ isVerified: true });
+    const reset = await ctx.t.request({ method: 'GET', url: `/api/v1/auth/verify/${resetToken}` });
+    assert.doesNotMatch(reset.json.message, /verified/);
   });
 
   it('resends a link to an unverified account only, answering 202 either way', async () => {

@@ -62,6 +62,25 @@ describeEachDatabase(
       assert.match(message.text, /<iframe sandbox=/);
       assert.equal((await ctx.t.request({ method: 'GET', url: '/dev/mailbox/00000000-0000-4000-8000-000000000000' })).status, 404);
     });
+
+    it('shows a browser a page with the way back for a message that is not there; other clients keep the JSON error', async () => {
+      const browser = { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' };
+      for (const [id, status] of [
+        ['00000000-0000-4000-8000-000000000000', 404],
+        ['not-a-message-id', 422],
+      ] as const) {
+        const page = await ctx.t.request({ method: 'GET', url: `/dev/mailbox/${id}`, headers: browser });
+        assert.equal(page.status, status, id);
+        assert.match(String(page.headers['content-type']), /text\/html/, id);
+        assert.match(page.text, /<h1>No such message<\/h1>/, id);
+        assert.match(page.text, /<a href="\/dev\/mailbox">Back to the mailbox<\/a>/, id);
+        assert.doesNotMatch(page.text, /error_code/, id);
+
+        const json = await ctx.t.request({ method: 'GET', url: `/dev/mailbox/${id}` });
+        assert.equal(json.status, status, id);
+        assert.equal(json.json.error_code, status === 404 ? 'not_found' : 'validation_error', id);
+      }
+    });
   },
   { mail: 'dev-mailbox' },
 );

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
+import { newResetLinkNext, newVerificationLinkNext, signInNext } from '../../../src/http/routes/auth/pages.js';
 import { describeEachDatabase } from '../../support/suite.js';
 
 const endpoints = [
@@ -72,5 +73,19 @@ describeEachDatabase('API documentation', (ctx) => {
         : reply;
     assert.equal(page.status, 200);
     assert.match(page.text, /swagger/i);
+  });
+
+  it('has the operations that the pages link to, at the addresses Swagger UI gives them', async () => {
+    const doc = (await ctx.t.request({ method: 'GET', url: '/api/v1/openapi.json' })).json;
+    // Swagger UI's deep link: #/TAG/ID, ID the operationId or else the method and the path with every non-word character an underscore.
+    const links = new Set<string>();
+    for (const [path, operations] of Object.entries<Record<string, { tags?: string[]; operationId?: string }>>(doc.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        for (const tag of operation.tags ?? [])
+          links.add(`/api/v1/docs#/${tag}/${operation.operationId ?? `${method}${path.replace(/\W/g, '_')}`}`);
+      }
+    }
+    for (const next of [signInNext, newVerificationLinkNext, newResetLinkNext])
+      assert.ok(links.has(next.href), `${next.label}: ${next.href}`);
   });
 });

@@ -1,13 +1,22 @@
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Deps } from '../../../deps.js';
-import { AppError, InvalidLinkError, ValidationError } from '../../../errors.js';
+import { AlreadyVerifiedError, AppError, InvalidLinkError, ValidationError } from '../../../errors.js';
 import { sessionOf } from '../../plugins/auth.js';
 import { toErrorBody } from '../../plugins/errors.js';
 import { authRateLimit } from '../../plugins/rate-limit.js';
 import { toBook, toReview } from '../../schemas/catalogue.js';
 import { toUser } from '../../schemas/user.js';
 import { sendHtml } from '../html.js';
-import { messagePage, resetFormPage, signInNext, wantsHtml } from './pages.js';
+import {
+  messagePage,
+  newResetLinkNext,
+  newVerificationLinkNext,
+  passwordMismatch,
+  resetFormPage,
+  resetFormProblem,
+  signInNext,
+  wantsHtml,
+} from './pages.js';
 import * as schemas from './schemas.js';
 
 export const authRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app, { deps }) => {
@@ -24,8 +33,11 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
     try {
       await accounts.verifyEmail(request.params.token);
     } catch (error) {
+      if (error instanceof AlreadyVerifiedError && wantsHtml(request)) {
+        return sendHtml(reply, error.status, messagePage('Email verified already', error.message, signInNext));
+      }
       if (error instanceof AppError && wantsHtml(request)) {
-        return sendHtml(reply, error.status, messagePage('Link not valid', error.message));
+        return sendHtml(reply, error.status, messagePage('Link not valid', error.message, newVerificationLinkNext));
       }
       throw error;
     }
@@ -87,7 +99,11 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
       if (wantsHtml(request)) {
         const html = valid
           ? resetFormPage()
-          : messagePage('Link not valid', 'This link is invalid, has expired or has already been used. Ask for a new one.');
+          : messagePage(
+              'Link not valid',
+              'This link is invalid, has expired or has already been used. Ask for a new one.',
+              newResetLinkNext,
+            );
         return sendHtml(reply, valid ? 200 : 400, html);
       }
       if (!valid) throw new InvalidLinkError();
@@ -103,21 +119,17 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ deps: Deps }> = async (app,
         errorHandler: (error, request, reply) => {
           if (!isForm(request.headers['content-type'])) throw error;
           const { status, body } = toErrorBody(error);
-          const problem = body.details?.[0];
           const html =
             body.error_code === 'invalid_link'
-              ? messagePage('Link not valid', body.message)
-              : resetFormPage(problem ? `${problem.field.replace(/^body\./, '')} ${problem.message}` : body.message);
+              ? messagePage('Link not valid', body.message, newResetLinkNext)
+              : resetFormPage(resetFormProblem(body.details, body.message));
           return sendHtml(reply, status, html);
         },
       },
       async (request, reply) => {
         const { new_password, confirm_new_password } = request.body;
         if (new_password !== confirm_new_password) {
-          throw new ValidationError(
-            [{ field: 'body.confirm_new_password', message: 'must match new_password' }],
-            'The passwords do not match',
-          );
+          throw new ValidationError([{ field: 'body.confirm_new_password', message: passwordMismatch }], 'The passwords do not match');
         }
         await accounts.confirmPasswordReset(request.params.token, new_password);
         const message = 'Your password has been reset. Log in with the new one';

@@ -1,5 +1,7 @@
 import type { FastifyRequest } from 'fastify';
+import type { ErrorDetail } from '../../../errors.js';
 import { escapeHtml } from '../../../mail/templates/html.js';
+import { docsPath } from '../../plugins/docs.js';
 
 /** A browser following a link from a mail (it asks for HTML); any other client gets JSON. */
 export function wantsHtml(request: FastifyRequest): boolean {
@@ -26,11 +28,51 @@ export interface NextStep {
   readonly label: string;
 }
 
-export const signInNext: NextStep = { href: '/api/v1/docs', label: 'Sign in to Bookly' };
+/**
+ * An operation of the docs page. Bookly has no login or request pages of its own: they are
+ * operations there, and Swagger UI's deep link (`#/TAG/METHOD` and the path with every non-word
+ * character an underscore, when the operation has no `operationId`) opens the one meant.
+ */
+function docsOperation(tag: string, method: string, path: string): string {
+  return `${docsPath}#/${tag}/${method}${path.replace(/\W/g, '_')}`;
+}
+
+export const signInNext: NextStep = { href: docsOperation('auth', 'post', '/api/v1/auth/login'), label: 'Log in on the API docs page' };
+
+export const newVerificationLinkNext: NextStep = {
+  href: docsOperation('auth', 'post', '/api/v1/auth/resend-verification'),
+  label: 'Ask for a new verification link on the API docs page',
+};
+
+export const newResetLinkNext: NextStep = {
+  href: docsOperation('auth', 'post', '/api/v1/auth/password-reset-request'),
+  label: 'Ask for a new reset link on the API docs page',
+};
 
 export function messagePage(title: string, message: string, next?: NextStep): string {
   const onward = next ? `<p class="next"><a href="${escapeHtml(next.href)}">${escapeHtml(next.label)}</a></p>` : '';
   return page(title, `<p>${escapeHtml(message)}</p>${onward}`);
+}
+
+/** The detail a password mismatch carries; the JSON answer names the field, the form says it in words. */
+export const passwordMismatch = 'must match new_password';
+
+/** The reset form's fields as its labels speak of them. */
+const resetFieldNames: Readonly<Record<string, string>> = {
+  'body.new_password': 'The new password',
+  'body.confirm_new_password': 'The password typed again',
+};
+
+/** What was wrong with a posted reset form, in the words of the form rather than its field names. */
+export function resetFormProblem(details: readonly ErrorDetail[] | undefined, fallback: string): string {
+  const sentences = (details ?? []).map((detail) => {
+    if (detail.field === 'body.confirm_new_password' && detail.message === passwordMismatch) {
+      return 'The two passwords are not the same: type the same new password in both fields.';
+    }
+    const name = resetFieldNames[detail.field];
+    return name ? `${name} ${detail.message}.` : undefined;
+  });
+  return sentences.length > 0 && sentences.every((sentence) => sentence !== undefined) ? sentences.join(' ') : fallback;
 }
 
 export function resetFormPage(error?: string): string {

@@ -4,8 +4,9 @@ import { NotFoundError } from '../../../errors.js';
 import { isLoopback } from '../../../lib/loopback.js';
 import type { DevMailbox, StoredMail } from '../../../mail/dev-mailbox.js';
 import { escapeHtml } from '../../../mail/templates/html.js';
+import { toErrorBody } from '../../plugins/errors.js';
 import { errors, Timestamp, Uuid } from '../../schemas/common.js';
-import { page } from '../auth/pages.js';
+import { messagePage, type NextStep, page, wantsHtml } from '../auth/pages.js';
 import { sendHtml } from '../html.js';
 
 const StoredMessage = Type.Object({
@@ -20,6 +21,17 @@ const StoredMessage = Type.Object({
 });
 
 const urlPattern = /https?:\/\/[^\s<>"')]+/g;
+
+const backToMailbox: NextStep = { href: '/dev/mailbox', label: 'Back to the mailbox' };
+
+/** A message a browser asked for that is not there: a page with the way back, not a JSON error. */
+function noSuchMessagePage(): string {
+  return messagePage(
+    'No such message',
+    'The dev mailbox has no message at this address. It keeps mail for a day; the link may be older than that, or mistyped.',
+    backToMailbox,
+  );
+}
 
 /**
  * The mail the app would have sent, for development without an SMTP server. It holds every
@@ -69,10 +81,18 @@ export const devMailboxRoutes: FastifyPluginAsyncTypebox<{ mailbox: DevMailbox }
         params: Type.Object({ id: Uuid }),
         response: { ...errors(404, 422) },
       },
+      // An id that is not a UUID is no message either, to a person; a JSON client keeps its 422.
+      errorHandler: (error, request, reply) => {
+        if (!error.validation || !wantsHtml(request)) throw error;
+        return sendHtml(reply, toErrorBody(error).status, noSuchMessagePage());
+      },
     },
     async (request, reply) => {
       const mail = await mailbox.find(request.params.id);
-      if (!mail) throw new NotFoundError('not_found', 'No such message in the dev mailbox');
+      if (!mail) {
+        if (wantsHtml(request)) return sendHtml(reply, 404, noSuchMessagePage());
+        throw new NotFoundError('not_found', 'No such message in the dev mailbox');
+      }
       const text = escapeHtml(mail.text).replace(urlPattern, (url) => `<a href="${url}">${url}</a>`);
       // The HTML part is shown in a sandbox: a bulk mail's HTML is whatever an admin wrote.
       const frame = `<iframe sandbox="allow-popups allow-top-navigation-by-user-activation" style="width:100%;height:24em;border:1px solid #ccc" srcdoc="${escapeHtml(
