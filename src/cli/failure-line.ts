@@ -1,7 +1,8 @@
 import { ConfigError } from '../config/load-config.js';
 import { DatabaseBusyError } from '../db/embedded-lock.js';
+import { describeDatabaseFailure } from '../db/errors.js';
 import { AppError } from '../errors.js';
-import { StartupError } from '../http/server.js';
+import { StartupError } from '../lib/listen-failure.js';
 import { rootMessage } from '../lib/root-message.js';
 import { UsageError } from './command-line.js';
 
@@ -19,7 +20,7 @@ export function foreseenFailure(error: unknown): string | undefined {
   ) {
     return error.message;
   }
-  return undefined;
+  return describeDatabaseFailure(error);
 }
 
 /** The one line for a failure the code did not foresee: still no stack trace, but where to find it. */
