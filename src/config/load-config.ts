@@ -215,6 +215,9 @@ function readDatabase(read: EnvReader, dataDir: string, concurrency: number): Da
   // The Python Bookly's URLs name their driver (`postgresql+asyncpg://`); the server is the same.
   const match = /^postgres(?:ql)?(?:\+\w+)?:\/\/(.+)$/.exec(url);
   if (match) {
+    if (!isPostgresUrl(`postgres://${match[1]}`)) {
+      read.problem('DATABASE_URL is not a valid URL: postgres://USER:PASSWORD@HOST:PORT/DATABASE, special characters percent-encoded');
+    }
     // A connection for every task that may run at once in each of the two lanes, and a few for
     // requests and bookkeeping: with fewer, a verification mail's queries wait behind a bulk send's.
     const poolSize = read.integer('DATABASE_POOL_SIZE', 2 * concurrency + 5, 1, 10_000);
@@ -222,6 +225,17 @@ function readDatabase(read: EnvReader, dataDir: string, concurrency: number): Da
   }
   read.problem('DATABASE_URL must start with postgres://, postgresql:// or pglite://');
   return { kind: 'pglite', dataDir: null };
+}
+
+/**
+ * Whether pg can read it: pg parses the URL only when it first connects, and
+ * then fails with a bare "Invalid URL". It tolerates spaces and stray `%`
+ * (which it encodes first) and an empty host before a socket path
+ * (pg-connection-string's `parse`).
+ */
+function isPostgresUrl(url: string): boolean {
+  const encoded = / |%[^a-f0-9]|%[a-f0-9][^a-f0-9]/i.test(url) ? encodeURI(url).replace(/%25(\d\d)/g, '%$1') : url;
+  return URL.canParse(encoded) || URL.canParse(encoded.replace('@/', '@localhost/'));
 }
 
 function readSmtp(read: EnvReader): SmtpConfig | undefined {
@@ -270,6 +284,9 @@ function readRedis(read: EnvReader): RedisConfig | undefined {
   if (!/^[\w.-]+$/.test(prefix)) read.problem('REDIS_PREFIX may hold letters, digits, _, . and - only');
   if (url === undefined) return undefined;
   if (!/^rediss?:\/\//.test(url)) read.problem('REDIS_URL must start with redis:// or rediss://');
+  else if (!URL.canParse(url)) {
+    read.problem('REDIS_URL is not a valid URL: redis://[USER:PASSWORD@]HOST[:PORT][/DB], special characters percent-encoded');
+  }
   return { url, prefix };
 }
 

@@ -1,3 +1,5 @@
+import { rootMessage } from '../lib/root-message.js';
+
 interface PgError {
   code: string;
   constraint: string | undefined;
@@ -57,4 +59,26 @@ export function isDatabaseUnreachable(error: unknown): boolean {
     current = Array.isArray(errors) && errors.length > 0 ? errors[0] : cause;
   }
   return false;
+}
+
+/**
+ * One line for a database that cannot be used as `DATABASE_URL` names it, and
+ * what to do about it; undefined for any other error. A server that answers
+ * but refuses this database, user or password will not change its mind, so
+ * these stop a command rather than being waited out.
+ */
+export function describeDatabaseFailure(error: unknown): string | undefined {
+  const reason = rootMessage(error);
+  if (isDatabaseUnreachable(error)) return `The database is not reachable (${reason}): start PostgreSQL, or correct DATABASE_URL`;
+  switch (pgError(error)?.code) {
+    case '3D000': // invalid_catalog_name
+      return `PostgreSQL refused the database (${reason}): create it, or correct the database name in DATABASE_URL`;
+    case '28P01': // invalid_password
+    case '28000': // invalid_authorization_specification: no such role, or no pg_hba.conf entry
+      return `PostgreSQL refused the login (${reason}): correct the user or password in DATABASE_URL, or let that user in (pg_hba.conf)`;
+    case '42501': // insufficient_privilege, as a migration meets it
+      return `PostgreSQL refused a migration (${reason}): the user in DATABASE_URL must be allowed to create tables in its database`;
+    default:
+      return undefined;
+  }
 }

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { rootMessage } from '../lib/root-message.js';
 import { isDatabaseUnreachable } from './errors.js';
 
 /**
@@ -32,15 +33,4 @@ export async function whenDatabaseReachable(work: () => Promise<void>, log: Logg
     });
   }
   return false;
-}
-
-/** The innermost message: the driver's own words ("connect ECONNREFUSED 127.0.0.1:5432"), not drizzle's query text. */
-function rootMessage(error: unknown): string {
-  let current = error as { message?: string; cause?: unknown; errors?: unknown[] };
-  for (let depth = 0; depth < 10; depth++) {
-    const next = (current.errors?.[0] ?? current.cause) as typeof current | undefined;
-    if (!next || typeof next !== 'object') break;
-    current = next;
-  }
-  return current.message ?? String(error);
 }

@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
+import { rootMessage } from './root-message.js';
 
 /**
  * Logs a connection's loss once and its return once, however many errors it
@@ -23,7 +24,9 @@ export class OutageLog {
   failed(err: unknown): void {
     if (this.down) return;
     this.down = true;
-    this.log.error({ err }, `${this.what} failed; retrying quietly until it works again`);
+    // One line, not a stack trace: an outage is the other end's state, not a place in this code.
+    this.log.error(`${this.what} failed (${rootMessage(err)}); retrying quietly until it works again`);
+    this.log.debug({ err }, `${this.what}: the first error of the outage`);
   }
 
   recovered(): void {

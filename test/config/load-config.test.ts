@@ -63,6 +63,21 @@ describe('configuration', () => {
     assert.deepEqual(loadConfig({ DATABASE_URL: 'pglite://./db' }).database, { kind: 'pglite', dataDir: resolve('db') });
   });
 
+  it('refuses a DATABASE_URL or REDIS_URL that is not a URL, without printing it', () => {
+    for (const env of [{ DATABASE_URL: 'postgres://bookly:s3cret@[db/bookly' }, { REDIS_URL: 'redis://:s3cret@[redis' }]) {
+      const name = Object.keys(env)[0] as string;
+      assert.throws(
+        () => loadConfig(env),
+        (error: Error) =>
+          error instanceof ConfigError && error.message.includes(`${name} is not a valid URL`) && !error.message.includes('s3cret'),
+      );
+    }
+    // What pg itself reads: a socket path with an empty host, a space or a stray % in the password.
+    for (const url of ['postgres://bookly@/bookly?host=/var/run/postgresql', 'postgres://bookly:a b%@localhost/bookly']) {
+      assert.equal(loadConfig({ DATABASE_URL: url }).database.kind, 'postgres', url);
+    }
+  });
+
   it('sizes the PostgreSQL pool for the tasks a process may run at once, unless DATABASE_POOL_SIZE says', () => {
     const url = 'postgres://localhost/bookly';
     assert.equal(poolSize(loadConfig({ DATABASE_URL: url, WORKER_CONCURRENCY: '4' }).database), 13);

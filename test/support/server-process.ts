@@ -34,23 +34,31 @@ export function runCli(args: readonly string[], env: Record<string, string>, cwd
   return child;
 }
 
-/** Starts `bookly serve` on a free port and resolves once it serves (listening, migrated, running tasks). */
-export function startServerProcess(env: Record<string, string>, nodeArgs?: readonly string[]): Promise<ServerProcess> {
-  return startProcess('serve', { PORT: '0', ...env }, /"address":"(http:\/\/127\.0\.0\.1:\d+)","msg":"ready"/, undefined, nodeArgs);
+/**
+ * Starts `bookly serve` on a free port and resolves once it serves (listening, migrated, running tasks);
+ * `serveArgs` follow the command (`--port 9000`).
+ */
+export function startServerProcess(
+  env: Record<string, string>,
+  nodeArgs?: readonly string[],
+  serveArgs: readonly string[] = [],
+): Promise<ServerProcess> {
+  const ready = /"address":"(http:\/\/127\.0\.0\.1:\d+)","msg":"ready"/;
+  return startProcess(['serve', ...serveArgs], { PORT: '0', ...env }, ready, undefined, nodeArgs);
 }
 
 /** Starts `bookly serve` and resolves as soon as it listens, before its database may answer. */
 export function startListeningServerProcess(env: Record<string, string>): Promise<ServerProcess> {
-  return startProcess('serve', { PORT: '0', ...env }, /Server listening at (http:\/\/127\.0\.0\.1:\d+)/);
+  return startProcess(['serve'], { PORT: '0', ...env }, /Server listening at (http:\/\/127\.0\.0\.1:\d+)/);
 }
 
 /** Starts `bookly worker` and resolves once it runs (`url` is its metrics server's, when it has one). */
 export function startWorkerProcess(env: Record<string, string>, nodeArgs?: readonly string[]): Promise<ServerProcess> {
-  return startProcess('worker', env, /"msg":"worker running"/, /"metricsPort":(\d+)/, nodeArgs);
+  return startProcess(['worker'], env, /"msg":"worker running"/, /"metricsPort":(\d+)/, nodeArgs);
 }
 
 async function startProcess(
-  command: string,
+  args: readonly string[],
   env: Record<string, string>,
   ready: RegExp,
   port?: RegExp,
@@ -58,7 +66,8 @@ async function startProcess(
 ): Promise<ServerProcess> {
   // It says it is ready at level info, so it logs at least that much.
   const verbose = ['debug', 'trace'].includes(env.LOG_LEVEL ?? '');
-  const child = runCli([command], { ...env, LOG_LEVEL: verbose ? (env.LOG_LEVEL as string) : 'info' }, undefined, nodeArgs);
+  const command = args.join(' ');
+  const child = runCli(args, { ...env, LOG_LEVEL: verbose ? (env.LOG_LEVEL as string) : 'info' }, undefined, nodeArgs);
   let output = '';
   let started = false;
   const url = await new Promise<string>((resolve, reject) => {
