@@ -16,7 +16,8 @@ import {
   taskWorkers,
   users,
 } from '../../src/db/schema/index.js';
-import { type PruneCounts, prune } from '../../src/tasks/retention.js';
+import type { PruneResult } from '../../src/tasks/definitions/prune.js';
+import { prune } from '../../src/tasks/retention.js';
 import { openTestDatabase, type TestDatabase } from '../support/databases.js';
 import { waitFor } from '../support/fault-rig.js';
 import { deleteKeys, redisUrl, testPrefix } from '../support/redis.js';
@@ -108,12 +109,12 @@ async function enqueuePrune(t: TestApp): Promise<string> {
 }
 
 /** Runs the prune as a task and gives its result. */
-async function runPrune(t: TestApp): Promise<PruneCounts> {
+async function runPrune(t: TestApp): Promise<PruneResult> {
   const done = await waitForTask(t, await enqueuePrune(t), 'completed');
-  return done.result as PruneCounts;
+  return done.result as PruneResult;
 }
 
-const noneRemoved: PruneCounts = {
+const noneRemoved: PruneResult = {
   tasks: 0,
   linkTokens: 0,
   revokedSessions: 0,
@@ -122,6 +123,7 @@ const noneRemoved: PruneCounts = {
   mailMessages: 0,
   recipientSends: 0,
   taskWorkers: 0,
+  redisJobs: 0,
   batches: 0,
 };
 
@@ -228,6 +230,7 @@ describeEachDatabase('maintenance.prune', (ctx) => {
       mailMessages: 1,
       recipientSends: 1,
       taskWorkers: 1,
+      redisJobs: 0,
       batches: 9,
     });
     const mine = [...keptTasks, ...removedTasks];
@@ -335,7 +338,7 @@ describeEachDatabase('maintenance.prune', (ctx) => {
     const done = await waitForTask(ctx.t, pruneId, 'completed');
 
     for (const id of noops) await waitForTask(ctx.t, id, 'completed');
-    assert.equal((done.result as PruneCounts).tasks, 2000);
+    assert.equal((done.result as PruneResult).tasks, 2000);
     const [left] = await db.select({ n: sql<number>`count(*)::int` }).from(tasks).where(inArray(tasks.id, noops));
     assert.equal(left?.n, noops.length, 'every noop is still there');
   });
@@ -377,7 +380,7 @@ describe('maintenance.prune through BullMQ', () => {
     const kept = await insertTasks(t.deps.db, 'failed', { finished: '3 days + 1 minute', count: 2 });
     const id = await enqueuePrune(t);
     const done = await waitForTask(t, id, 'completed');
-    assert.equal((done.result as PruneCounts).tasks, removed.length);
+    assert.equal((done.result as PruneResult).tasks, removed.length);
     const left = await t.deps.db
       .select({ id: tasks.id })
       .from(tasks)
@@ -398,7 +401,7 @@ describe('maintenance.prune through BullMQ', () => {
     await waitFor('BullMQ to hold the bulk lane’s finished jobs', async () => (await bulk?.getCompletedCount()) === 2);
 
     const done = await waitForTask(t, await enqueuePrune(t), 'completed');
-    assert.equal((done.result as PruneCounts & { redisJobs: number }).redisJobs, 0, 'nothing is three days old');
+    assert.equal((done.result as PruneResult).redisJobs, 0, 'nothing is three days old');
     assert.equal(await bulk?.getCompletedCount(), 2);
 
     // What the prune asks of BullMQ once they are past retention: here, with a retention of none.

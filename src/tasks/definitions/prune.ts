@@ -1,6 +1,9 @@
 import Type from 'typebox';
 import { defineTask } from '../define.js';
-import { prune as pruneExpired } from '../retention.js';
+import { type PruneCounts, prune as pruneExpired } from '../retention.js';
+
+/** What a prune removed: the database's rows, and in Redis mode BullMQ's finished jobs (0 otherwise). */
+export type PruneResult = PruneCounts & { redisJobs: number };
 
 /**
  * Deletes what is past its retention (`config.tasks.retention`): finished
@@ -15,7 +18,7 @@ export const prune = defineTask({
   payload: Type.Object({}),
   attempts: 3,
   async run(_payload, { db, retention, signal, log, pruneBrokerJobs }) {
-    const counts = { ...(await pruneExpired(db, retention, signal)), redisJobs: (await pruneBrokerJobs?.(signal)) ?? 0 };
+    const counts: PruneResult = { ...(await pruneExpired(db, retention, signal)), redisJobs: (await pruneBrokerJobs?.(signal)) ?? 0 };
     log.info(counts, 'pruned what is past retention');
     return counts;
   },
