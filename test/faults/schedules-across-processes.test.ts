@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { report, sql, withOutputOnFailure } from '../support/fault-rig.js';
+import { report, sql, waitFor, withOutputOnFailure } from '../support/fault-rig.js';
 import { modes, ProcessRig } from '../support/process-rig.js';
 import { startServerProcess, startWorkerProcess } from '../support/server-process.js';
 import { SmtpPeer } from '../support/smtp-peer.js';
@@ -51,6 +51,8 @@ describe('a periodic task across three processes', () => {
         await new Promise((resolve) => setTimeout(resolve, 3000));
         const restarted = Date.now();
         await Promise.all([start(), start(), start()]);
+        // On a loaded machine a process says it is ready before its scheduler's first tick has committed.
+        await waitFor('the catch-up run', async () => (await slots(databaseUrl)).length > beforeGap, 20_000);
         const afterStart = await slots(databaseUrl);
         // One catch-up run for the three or more slots missed, then one per slot boundary since the first start.
         const added = afterStart.length - beforeGap;
