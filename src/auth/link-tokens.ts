@@ -1,7 +1,8 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { and, eq, gt, isNull, sql } from 'drizzle-orm';
 import type { Executor } from '../db/client.js';
 import { linkTokens } from '../db/schema/index.js';
+import { tokenDigest } from '../lib/token-digest.js';
 
 export type LinkPurpose = 'verify_email' | 'reset_password';
 
@@ -29,7 +30,12 @@ export class LinkTokens {
     const token = createHmac('sha256', this.key).update(`${purpose}:${taskId}`).digest('base64url');
     await executor
       .insert(linkTokens)
-      .values({ tokenHash: digest(token), userUid, purpose, expiresAt: sql`now() + ${lifetimeMs[purpose]} * interval '1 millisecond'` })
+      .values({
+        tokenHash: tokenDigest(token),
+        userUid,
+        purpose,
+        expiresAt: sql`now() + ${lifetimeMs[purpose]} * interval '1 millisecond'`,
+      })
       .onConflictDoNothing();
     return token;
   }
@@ -58,7 +64,7 @@ export class LinkTokens {
     const [row] = await executor
       .select({ userUid: linkTokens.userUid })
       .from(linkTokens)
-      .where(and(eq(linkTokens.tokenHash, digest(token)), eq(linkTokens.purpose, purpose)))
+      .where(and(eq(linkTokens.tokenHash, tokenDigest(token)), eq(linkTokens.purpose, purpose)))
       .limit(1);
     return row?.userUid;
   }
@@ -74,13 +80,9 @@ export class LinkTokens {
 
 function usable(token: string, purpose: LinkPurpose) {
   return and(
-    eq(linkTokens.tokenHash, digest(token)),
+    eq(linkTokens.tokenHash, tokenDigest(token)),
     eq(linkTokens.purpose, purpose),
     isNull(linkTokens.usedAt),
     gt(linkTokens.expiresAt, sql`now()`),
   );
-}
-
-function digest(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
 }

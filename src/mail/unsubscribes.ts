@@ -1,7 +1,8 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { asc, eq, sql } from 'drizzle-orm';
 import type { Db, Executor } from '../db/client.js';
 import { mailSuppressions, unsubscribeTokens } from '../db/schema/index.js';
+import { tokenDigest } from '../lib/token-digest.js';
 
 export interface Suppression {
   readonly email: string;
@@ -35,7 +36,7 @@ export class Unsubscribes {
   async record(executor: Executor, emails: readonly string[]): Promise<void> {
     if (emails.length === 0) return;
     // One JSON parameter, as the fan-out's other inserts: not two parameters for each of a thousand rows.
-    const rows = JSON.stringify(emails.map((email) => ({ tokenHash: digest(this.tokenOf(email)), email: normalized(email) })));
+    const rows = JSON.stringify(emails.map((email) => ({ tokenHash: tokenDigest(this.tokenOf(email)), email: normalized(email) })));
     await executor.execute(sql`
       insert into ${unsubscribeTokens} (token_hash, email)
       select r->>'tokenHash', r->>'email' from jsonb_array_elements(${rows}::jsonb) as r
@@ -47,7 +48,7 @@ export class Unsubscribes {
     const [row] = await this.db
       .select({ email: unsubscribeTokens.email })
       .from(unsubscribeTokens)
-      .where(eq(unsubscribeTokens.tokenHash, digest(token)));
+      .where(eq(unsubscribeTokens.tokenHash, tokenDigest(token)));
     return row?.email;
   }
 
@@ -75,8 +76,4 @@ export class Unsubscribes {
 
 function normalized(email: string): string {
   return email.trim().toLowerCase();
-}
-
-function digest(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
 }

@@ -6,6 +6,9 @@ export const Timestamp = Type.Unsafe<Date | string>({ type: 'string', format: 'd
 
 export const Uuid = Type.String({ format: 'uuid' });
 
+/** A field that holds `schema` or null. */
+export const Nullable = <T extends Type.TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
 export const Email = Type.String({ format: 'email', maxLength: 320 });
 
 /**

@@ -3,11 +3,10 @@ import { type MailMessageRow, messageStates } from '../../../db/schema/index.js'
 import type { MailingProgress } from '../../../mail/ledger-reads.js';
 import type { Suppression as SuppressionRow } from '../../../mail/unsubscribes.js';
 import { PageQuery } from '../../schemas/catalogue.js';
-import { Email, errors, Message as MessageReply, Timestamp, Uuid, WellFormedString } from '../../schemas/common.js';
+import { Email, errors, Message as MessageReply, Nullable, Timestamp, Uuid, WellFormedString } from '../../schemas/common.js';
 
 const tags = ['mail'];
 const security = [{ bearerAuth: [] }];
-const nullable = <T extends Type.TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 const MessageState = Type.Union([Type.Literal('queued'), Type.Literal('sent'), Type.Literal('failed'), Type.Literal('suppressed')]);
 const MailKind = Type.Union([Type.Literal('verify'), Type.Literal('reset'), Type.Literal('bulk')]);
 
@@ -18,13 +17,13 @@ export const Message = Type.Object({
   subject: Type.String(),
   state: MessageState,
   attempts: Type.Integer({ description: 'Sends begun' }),
-  smtp_response: nullable(Type.String({ description: "The server's last reply: its 250 once sent, its refusal otherwise" })),
-  reason: nullable(Type.String({ description: 'Why it was not sent when no server said so (suppressed)' })),
+  smtp_response: Nullable(Type.String({ description: "The server's last reply: its 250 once sent, its refusal otherwise" })),
+  reason: Nullable(Type.String({ description: 'Why it was not sent when no server said so (suppressed)' })),
   message_id: Type.String({ description: 'The Message-ID header, the same on every attempt' }),
   task_id: Uuid,
-  mailing_id: nullable(Uuid),
+  mailing_id: Nullable(Uuid),
   created_at: Timestamp,
-  sent_at: nullable(Timestamp),
+  sent_at: Nullable(Timestamp),
 });
 
 const counts = Object.fromEntries(messageStates.map((state) => [state, Type.Integer()])) as Record<

@@ -4,11 +4,10 @@ import type { QueueView } from '../../../services/task-admin.service.js';
 import type { ScheduleView } from '../../../tasks/scheduler.js';
 import type { WorkerView } from '../../../tasks/worker-registry.js';
 import { PageQuery } from '../../schemas/catalogue.js';
-import { errors, Timestamp, Uuid, WellFormedString } from '../../schemas/common.js';
+import { errors, Nullable, Timestamp, Uuid, WellFormedString } from '../../schemas/common.js';
 
 const tags = ['tasks'];
 const security = [{ bearerAuth: [] }];
-const nullable = <T extends Type.TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
 const TaskState = Type.Union([
   Type.Literal('pending'),
@@ -28,10 +27,10 @@ export const Task = Type.Object({
   max_attempts: Type.Integer(),
   created_at: Timestamp,
   run_at: Timestamp,
-  started_at: nullable(Timestamp),
-  finished_at: nullable(Timestamp),
+  started_at: Nullable(Timestamp),
+  finished_at: Nullable(Timestamp),
   result: Type.Unknown(),
-  error: nullable(Type.String()),
+  error: Nullable(Type.String()),
 });
 
 const counts = Object.fromEntries(taskStates.map((state) => [state, Type.Integer()])) as Record<(typeof taskStates)[number], Type.TInteger>;
@@ -64,9 +63,9 @@ export const Schedule = Type.Object({
   name: Type.String(),
   cron: Type.String(),
   task: Type.String(),
-  next_run_at: nullable(Timestamp),
-  last_run_at: nullable(Timestamp),
-  last_task_id: nullable(Uuid),
+  next_run_at: Nullable(Timestamp),
+  last_run_at: Nullable(Timestamp),
+  last_task_id: Nullable(Uuid),
 });
 
 const TaskParams = Type.Object({ task_id: Uuid });
