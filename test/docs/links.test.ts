@@ -16,7 +16,7 @@ function anchors(markdown: string): Set<string> {
   const seen = new Map<string, number>();
   const found = new Set<string>();
   const withoutCode = markdown.replace(/^```[\s\S]*?^```/gm, '');
-  for (const [, heading] of withoutCode.matchAll(/^#{1,6}\s+(.+?)\s*#*$/gm)) {
+  for (const [, heading = ''] of withoutCode.matchAll(/^#{1,6}\s+(.+?)\s*#*$/gm)) {
     const slug = heading
       .toLowerCase()
       .replace(/[^\p{L}\p{N}\s_-]/gu, '')
@@ -30,7 +30,7 @@ function anchors(markdown: string): Set<string> {
 
 function links(markdown: string): string[] {
   const withoutCode = markdown.replace(/^```[\s\S]*?^```/gm, '').replace(/`[^`\n]*`/g, '');
-  return [...withoutCode.matchAll(/\]\(([^)\s]+)\)/g)].map(([, target]) => target);
+  return [...withoutCode.matchAll(/\]\(([^)\s]+)\)/g)].map(([, target = '']) => target);
 }
 
 it('every link in the README and docs/ leads to a file of this repository, or a heading that exists', () => {
@@ -39,7 +39,7 @@ it('every link in the README and docs/ leads to a file of this repository, or a 
     const text = readFileSync(join(root, page), 'utf8');
     for (const target of links(text)) {
       if (/^(https?|mailto):/.test(target)) continue;
-      const [path, anchor] = target.split('#');
+      const [path = '', anchor] = target.split('#');
       const file = path === '' ? join(root, page) : resolve(dirname(join(root, page)), path);
       if (!file.startsWith(`${root}/`) && file !== root) dead.push(`${page}: ${target} leaves the repository`);
       else if (!existsSync(file)) dead.push(`${page}: ${target} (no ${relative(root, file)})`);

@@ -63,4 +63,18 @@ describe('Redis unreachable when the API and a worker start', () => {
     assert.equal(worker.child.exitCode, null, 'the worker is still running');
     assert.doesNotMatch(api.output() + worker.output(), /unhandled|Unhandled/);
   });
+
+  it('stops at once while tasks wait for a Redis that has never answered', { timeout: 60_000 }, async () => {
+    const env = { ...testEnv({ smtp, databaseUrl: db.url }), REDIS_URL: redis.url, REDIS_PREFIX: 'down-at-stop' };
+    await redis.stop();
+    const api = await startServerProcess(env);
+    processes.push(api);
+    assert.equal((await call(api.url, 'POST', '/api/v1/auth/signup', newSignup())).status, 201);
+
+    // A hand-over begun before Redis was ever ready used to wait on it, holding a database
+    // transaction: the shutdown then sat out its whole grace period and was killed.
+    const code = await api.stop('SIGTERM');
+    assert.doesNotMatch(api.output(), /killed by timeout/);
+    assert.equal(code, 0, api.output());
+  });
 });

@@ -40,7 +40,11 @@ export const errorsPlugin = fp(async (app: FastifyInstance) => {
     // The path is shortened: an answer never echoes a whole URL back (a link token, kilobytes of it).
     const path = request.url.split('?')[0] ?? '';
     const shown = path.length > 100 ? `${path.slice(0, 100)}…` : path;
-    return reply.status(404).send({ message: `No route ${request.method} ${shown}`, error_code: 'not_found' });
+    return reply.status(404).send({
+      message: `No route ${request.method} ${shown}`,
+      error_code: 'not_found',
+      resolution: 'Every path of the API is listed at /api/v1/docs',
+    });
   });
 });
 

@@ -28,7 +28,7 @@ export class Relay implements TaskDispatcher {
   private readonly outage: OutageLog;
   private readonly inFlight = new Set<Promise<void>>();
   private timers: NodeJS.Timeout[] = [];
-  private sweeping = false;
+  private sweeping: Promise<void> | undefined;
 
   constructor(private readonly options: RelayOptions) {
     this.outage = new OutageLog(options.log, 'Task relay');
@@ -59,24 +59,37 @@ export class Relay implements TaskDispatcher {
     this.options.redis.client.off('ready', this.onReady);
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
-    await Promise.allSettled([...this.inFlight]);
+    await Promise.allSettled([...this.inFlight, this.sweeping]);
+  }
+
+  /**
+   * BullMQ waits, without a bound, for a connection that has never been ready. A hand-over begun
+   * then would hold its database transaction, and the shutdown that waits for it, until Redis
+   * came up; so nothing is handed over before then, and the 'ready' event sweeps what waited.
+   */
+  private get redisReady(): boolean {
+    return this.options.redis.client.status === 'ready';
   }
 
   /** Hands over every task that is waiting in the database, a batch at a time. */
-  async sweep(): Promise<void> {
-    if (this.sweeping) return;
-    this.sweeping = true;
+  sweep(): Promise<void> {
+    if (!this.redisReady) return Promise.resolve();
+    this.sweeping ??= this.sweepBatches().finally(() => {
+      this.sweeping = undefined;
+    });
+    return this.sweeping;
+  }
+
+  private async sweepBatches(): Promise<void> {
     try {
       let handed: number;
       do {
         handed = await this.options.store.relayWaiting(500, (waiting) => this.options.queues.add(waiting));
         if (handed > 0) this.options.log.info({ tasks: handed }, 'handed waiting tasks to BullMQ');
         this.outage.recovered();
-      } while (handed === 500);
+      } while (handed === 500 && this.redisReady);
     } catch (err) {
       this.outage.failed(err);
-    } finally {
-      this.sweeping = false;
     }
   }
 
@@ -88,6 +101,7 @@ export class Relay implements TaskDispatcher {
    */
   async reconcile(olderThanMs: number): Promise<void> {
     const { store, queues, pauses, log } = this.options;
+    if (!this.redisReady) return;
     try {
       // A Redis that restarted empty forgot which queues were paused; the database did not.
       await queues.syncPaused(await pauses.paused());
@@ -123,6 +137,7 @@ export class Relay implements TaskDispatcher {
   }
 
   private async handOver(committed: readonly CommittedTask[]): Promise<void> {
+    if (!this.redisReady) return; // the sweep hands them over once Redis is ready
     try {
       await this.options.queues.add(committed);
       this.outage.recovered();

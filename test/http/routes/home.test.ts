@@ -30,6 +30,14 @@ describeEachDatabase('the root', (ctx) => {
       assert.match(document.json.openapi, /^3\./);
     }
   });
+
+  it('answers a path that does not exist with where the paths are', async () => {
+    const reply = await ctx.t.request({ method: 'GET', url: '/api/v1/bookz' });
+    assert.equal(reply.status, 404);
+    assert.equal(reply.json.error_code, 'not_found');
+    assert.equal(reply.json.message, 'No route GET /api/v1/bookz');
+    assert.match(reply.json.resolution, /\/api\/v1\/docs/);
+  });
 });
 
 describe('the root while the API starts', () => {
