@@ -1,14 +1,24 @@
+import { availableParallelism } from 'node:os';
 import { hash, verify } from '@node-rs/argon2';
+import { concurrencyLimit } from '../lib/concurrency-limit.js';
 
 // OWASP's argon2id minimum; the hash runs on libuv's thread pool, off the event loop.
 const options = { memoryCost: 19_456, timeCost: 2, parallelism: 1 };
 
+/**
+ * A core is left to the event loop. libuv has four threads whatever the machine: on two cores,
+ * four hashes at once took the main thread's core too, and a burst of 50 logins delayed every
+ * other request by some 100 ms.
+ */
+export const hashesAtOnce = Math.max(1, availableParallelism() - 1);
+const hashing = concurrencyLimit(hashesAtOnce);
+
 export function hashPassword(password: string): Promise<string> {
-  return hash(password, options);
+  return hashing(() => hash(password, options));
 }
 
 export function verifyPassword(passwordHash: string, password: string): Promise<boolean> {
-  return verify(passwordHash, password);
+  return hashing(() => verify(passwordHash, password));
 }
 
 let decoy: Promise<string> | undefined;
@@ -19,7 +29,7 @@ let decoy: Promise<string> | undefined;
  */
 export async function verifyDecoy(password: string): Promise<false> {
   decoy ??= hashPassword('decoy password that matches nothing');
-  await verify(await decoy, password);
+  await verifyPassword(await decoy, password);
   return false;
 }
 
