@@ -117,10 +117,10 @@ export const noData: Layer = {
   encoding: { text: { field: 'text' } },
 };
 
-/** A value label on a white halo, so a gridline or target line crossing it stays legible (two layers: Vega has no paint-order). */
+/** A value label on a white halo, so a gridline or target line crossing it stays legible (two layers: Vega has no paint-order; screen readers get one). */
 export function haloed(mark: MarkDef & { type: 'text' }, layer: Omit<UnitLayer, 'mark'>): Layer[] {
   return [
-    { ...layer, mark: { ...mark, stroke: '#fff', strokeWidth: 3, strokeJoin: 'round' } },
+    { ...layer, mark: { ...mark, stroke: '#fff', strokeWidth: 3, strokeJoin: 'round', aria: false } },
     { ...layer, mark },
   ];
 }
