@@ -4,7 +4,7 @@
  * the other charts. Width is CPU time; idle time is left out and reported.
  */
 
-import { clip, esc, FONT, n as round } from './svg-charts.js';
+import { clip, esc, FONT, n as round } from './svg-text.js';
 
 /** The parts of a `.cpuprofile` this reads. */
 export interface CpuProfile {

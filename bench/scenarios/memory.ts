@@ -5,7 +5,7 @@ import { compare, emptyResult, type Scenario } from '../lib/scenario.js';
 import { startStack } from '../lib/stack.js';
 import { round } from '../lib/stats.js';
 import { waitForTasks } from '../lib/wait.js';
-import { lineChart } from '../report/svg-charts.js';
+import { lineChart } from '../report/charts/line-chart.js';
 
 const sizes = { smoke: { first: 50, second: 500 }, quick: { first: 2000, second: 20_000 }, full: { first: 10_000, second: 100_000 } };
 
@@ -55,7 +55,7 @@ export const memory: Scenario = {
       result.charts.push({
         name: 'worker-memory',
         caption: 'Worker resident memory as tasks complete',
-        svg: lineChart([{ name: 'worker RSS', points: samples.sort((a, b) => a.x - b.x) }], {
+        svg: await lineChart([{ name: 'worker RSS', points: samples.sort((a, b) => a.x - b.x) }], {
           title: 'Worker RSS',
           xLabel: 'tasks completed',
           yUnit: 'MiB',

@@ -4,7 +4,7 @@ import { postJson } from '../lib/load.js';
 import { compare, emptyResult, type Scenario } from '../lib/scenario.js';
 import { metricsHeaders, startStack } from '../lib/stack.js';
 import { round, summarize } from '../lib/stats.js';
-import { barChart } from '../report/svg-charts.js';
+import { barChart } from '../report/charts/bar-chart.js';
 
 const sizes = { smoke: { logins: 5 }, quick: { logins: 50 }, full: { logins: 50 } };
 const healthEveryMs = 10;
@@ -75,7 +75,7 @@ export const passwordHashing: Scenario = {
       result.charts.push({
         name: 'password-hashing',
         caption: `Event-loop delay and /health latency, idle and while ${logins} logins hash at once`,
-        svg: barChart(
+        svg: await barChart(
           [
             { label: 'event loop p99, idle', value: idle.loop.p99 },
             { label: `event loop p99, ${logins} logins`, value: burst.loop.p99 },

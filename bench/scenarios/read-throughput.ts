@@ -6,7 +6,8 @@ import { postJson } from '../lib/load.js';
 import { compare, emptyResult, type Scenario } from '../lib/scenario.js';
 import { startStack } from '../lib/stack.js';
 import { round } from '../lib/stats.js';
-import { groupedBarChart, stackedBarChart } from '../report/svg-charts.js';
+import { groupedBarChart } from '../report/charts/grouped-bar-chart.js';
+import { stackedBarChart } from '../report/charts/stacked-bar-chart.js';
 
 const sizes = { smoke: { seconds: 1 }, quick: { seconds: 5 }, full: { seconds: 15 } };
 const connections = 50;
@@ -152,7 +153,7 @@ export const readThroughput: Scenario = {
     result.charts.push({
       name: 'read-throughput',
       caption: `Requests per second at ${connections} connections (autocannon, ${seconds} s each)`,
-      svg: groupedBarChart(
+      svg: await groupedBarChart(
         ['postgres', 'pglite', 'bare'].map((where) => ({
           name: label(where),
           values: endpoints.map((endpoint) => at(where, endpoint).requestsPerSecond),
@@ -168,7 +169,7 @@ export const readThroughput: Scenario = {
     result.charts.push({
       name: 'read-cpu',
       caption: 'CPU time per request on PostgreSQL, by process: the two cores are shared by the load generator, the server and PostgreSQL',
-      svg: stackedBarChart(
+      svg: await stackedBarChart(
         ['postgres', 'bare'].flatMap((where) =>
           endpoints.map((endpoint) => {
             const { parts, busyShare } = at(where, endpoint).cpu;

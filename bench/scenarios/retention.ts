@@ -4,7 +4,7 @@ import { type RetentionRun, retentionRun } from '../lib/retention-run.js';
 import { emptyResult, type Scenario } from '../lib/scenario.js';
 import type { Mode } from '../lib/stack.js';
 import { round } from '../lib/stats.js';
-import { groupedBarChart } from '../report/svg-charts.js';
+import { groupedBarChart } from '../report/charts/grouped-bar-chart.js';
 
 const sizes = {
   smoke: { mailings: 2, addresses: 100, later: 5 },
@@ -98,7 +98,7 @@ export const retention: Scenario = {
       result.charts.push({
         name: `retention-rows-${mode}`,
         caption: `Rows (and Redis keys) held, ${label}, after ${mailings}, after the prune, and after one more mailing; log scale, no bar where none is left`,
-        svg: groupedBarChart(
+        svg: await groupedBarChart(
           (['sent', 'pruned', 'later'] as const).map((s) => ({
             name: headers[s],
             values: charted.map((line) => line.value(run[s]) ?? Number.NaN),

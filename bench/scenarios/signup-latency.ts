@@ -3,7 +3,7 @@ import { closedLoop, postJson } from '../lib/load.js';
 import { compare, emptyResult, type Scenario } from '../lib/scenario.js';
 import { type Mode, startStack } from '../lib/stack.js';
 import { round, type Summary, summarize } from '../lib/stats.js';
-import { groupedBarChart } from '../report/svg-charts.js';
+import { groupedBarChart } from '../report/charts/grouped-bar-chart.js';
 
 const modes: Mode[] = ['eager', 'in-process', 'bullmq'];
 const delays = [0, 4000];
@@ -67,7 +67,7 @@ export const signupLatency: Scenario = {
     result.charts.push({
       name: 'signup-latency',
       caption: `Signup latency, p50 and p99 (${total} signups, ${concurrency} at a time; log scale)`,
-      svg: groupedBarChart(
+      svg: await groupedBarChart(
         delays.flatMap((delay) =>
           (['p50', 'p99'] as const).map((p) => ({ name: `${p}, SMTP ${delay / 1000} s`, values: modes.map((m) => at(m, delay)[p]) })),
         ),

@@ -7,7 +7,7 @@ import { emptyResult, type Scenario } from '../lib/scenario.js';
 import { type Mode, startStack } from '../lib/stack.js';
 import { percentile, round, summarize } from '../lib/stats.js';
 import { waitFor } from '../lib/wait.js';
-import { lineChart } from '../report/svg-charts.js';
+import { lineChart } from '../report/charts/line-chart.js';
 
 const sizes = { smoke: { signups: 5, bulk: 20 }, quick: { signups: 30, bulk: 2000 }, full: { signups: 100, bulk: 10_000 } };
 /** One signup every so often: a steady trickle of users, not a load test. */
@@ -60,7 +60,12 @@ export const signupToInbox: Scenario = {
     result.charts.push({
       name: 'signup-to-inbox',
       caption: `Signup to inbox by percentile (${signups} signups, one every ${spacingMs} ms)`,
-      svg: lineChart(curves, { title: 'Signup request to mail accepted by SMTP', xLabel: 'percentile', yUnit: 'ms', yFromZero: true }),
+      svg: await lineChart(curves, {
+        title: 'Signup request to mail accepted by SMTP',
+        xLabel: 'percentile',
+        yUnit: 'ms',
+        yFromZero: true,
+      }),
     });
     return result;
   },

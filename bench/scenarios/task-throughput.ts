@@ -12,7 +12,8 @@ import { compare, emptyResult, type Scenario } from '../lib/scenario.js';
 import { type Mode, startStack } from '../lib/stack.js';
 import { round } from '../lib/stats.js';
 import { taskCounts, waitFor, waitForTasks } from '../lib/wait.js';
-import { barChart, stackedBarChart } from '../report/svg-charts.js';
+import { barChart } from '../report/charts/bar-chart.js';
+import { stackedBarChart } from '../report/charts/stacked-bar-chart.js';
 
 const sizes = { smoke: { mails: 20, noops: 50 }, quick: { mails: 2000, noops: 2000 }, full: { mails: 10_000, noops: 10_000 } };
 /** Bookly's own settings, so that the baselines get the same means. */
@@ -106,7 +107,7 @@ export const taskThroughput: Scenario = {
       {
         name: 'mail-throughput',
         caption: `Mails per second into the SMTP server (${mails} mails)`,
-        svg: barChart(
+        svg: await barChart(
           mailRuns.map(([label, { perSecond }]) => ({ label, value: perSecond })),
           { title: 'Mail throughput', unit: 'mails/s', target: { value: raw.perSecond * 0.8, label: '0.8 × nodemailer' } },
         ),
@@ -115,12 +116,12 @@ export const taskThroughput: Scenario = {
         name: 'mail-cpu',
         caption:
           'CPU time per mail, by process, over the whole send (the bench process is the SMTP server, and in the first row nodemailer too)',
-        svg: stackedBarChart(cpuBars(mailRuns), { title: 'CPU per mail', unit: 'ms', parts: cpuParts }),
+        svg: await stackedBarChart(cpuBars(mailRuns), { title: 'CPU per mail', unit: 'ms', parts: cpuParts }),
       },
       {
         name: 'noop-throughput',
         caption: `No-op tasks per second, ${workerConcurrency} at a time (${noops} tasks)`,
-        svg: barChart(
+        svg: await barChart(
           noopRuns.map(([label, { perSecond }]) => ({ label, value: perSecond })),
           { title: 'Task machinery throughput', unit: 'tasks/s', target: { value: bareNoops.perSecond * 0.8, label: '0.8 × bare' } },
         ),
@@ -128,7 +129,7 @@ export const taskThroughput: Scenario = {
       {
         name: 'noop-cpu',
         caption: 'CPU time per no-op task, by process, from the worker being ready to the last task done',
-        svg: stackedBarChart(cpuBars(noopRuns), { title: 'CPU per no-op task', unit: 'ms', parts: cpuParts }),
+        svg: await stackedBarChart(cpuBars(noopRuns), { title: 'CPU per no-op task', unit: 'ms', parts: cpuParts }),
       },
     );
     const part = (measured: Measured, name: string) => ms(measured.cpu.parts[name]);
