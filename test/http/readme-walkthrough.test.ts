@@ -5,7 +5,7 @@ import { launchChromium, Screenshots } from '../support/browser.js';
 import { waitFor, withOutputOnFailure } from '../support/fault-rig.js';
 import { freePort } from '../support/redis.js';
 import { type ServerProcess, startServerProcess } from '../support/server-process.js';
-import { testEnv } from '../support/test-app.js';
+import { tempDir } from '../support/temp-dir.js';
 
 /**
  * The README's "Run it" walkthrough, done as a newcomer does it: in a real Chromium, against
@@ -21,9 +21,9 @@ describe("the README's walkthrough in a browser", () => {
   before(async () => {
     // A port chosen before the start: the mails' links carry it, as they carry 8000 in the README.
     const port = await freePort();
-    // No DOMAIN, no DATABASE_URL, no MAIL_SERVER: the defaults the README's `npm start` runs on.
-    const { DOMAIN: _domain, ...env } = testEnv({});
-    server = await startServerProcess({ ...env, PORT: String(port) });
+    // Nothing set but the port and the data folder (./data would be the repository's): the defaults
+    // `npm start` runs on, PGlite in that folder, tasks in the process and mail in the dev mailbox.
+    server = await startServerProcess({ PORT: String(port), DATA_DIR: tempDir('walkthrough') });
     base = `http://localhost:${port}`;
     browser = await launchChromium();
     context = await browser.newContext({ baseURL: base });
@@ -52,16 +52,21 @@ describe("the README's walkthrough in a browser", () => {
     if ((await block.locator('.opblock-summary-control').getAttribute('aria-expanded')) !== 'true') {
       await block.locator('.opblock-summary-control').click();
     }
-    const tryOut = block.getByRole('button', { name: 'Try it out' });
-    if (await tryOut.isVisible()) await tryOut.click();
-    if (body) await block.locator('textarea.body-param__text').fill(JSON.stringify(body, null, 2));
+    // Either "Try it out" or, when it was pressed before, "Cancel": rendered once the block is open.
+    const tryOutButton = block.locator('.try-out__btn').first();
+    await tryOutButton.waitFor();
+    if ((await tryOutButton.innerText()).trim() === 'Try it out') await tryOutButton.click();
+    const live = block.locator('.live-responses-table .response');
     // The answer of an earlier try would otherwise stand in for this one's.
     const clear = block.getByRole('button', { name: 'Clear' });
-    if (await clear.isVisible()) await clear.click();
+    if (await clear.isVisible()) {
+      await clear.click();
+      await live.first().waitFor({ state: 'detached' });
+    }
+    if (body) await block.locator('textarea.body-param__text').fill(JSON.stringify(body, null, 2));
     await block.getByRole('button', { name: 'Execute' }).click();
-    const live = block.locator('.live-responses-table .response');
     await live.first().waitFor();
-    const status = Number(await live.first().locator('.response-col_status').innerText());
+    const status = Number.parseInt(await live.first().locator('.response-col_status').innerText(), 10);
     const text = await block.locator('.live-responses-table .response-col_description pre.microlight').first().innerText();
     return { status, json: JSON.parse(text) };
   }
@@ -144,7 +149,7 @@ describe("the README's walkthrough in a browser", () => {
         await clickMailLink(page, 'Verify my email');
         assert.match(page.url(), /\/api\/v1\/auth\/verify\//);
         assert.match(await page.locator('h1').innerText(), /^Email verified$/);
-        assert.match(await page.locator('body').innerText(), /Your email is verified\. You can log in now/);
+        assert.match(await page.locator('body').innerText(), /^Your email is verified\. You can log in now\.$/m);
       });
 
       const login = operation(page, 'auth', 'post', '/api/v1/auth/login');
@@ -264,7 +269,7 @@ describe("the README's walkthrough in a browser", () => {
         await page.getByLabel('The same again').fill(newPassword);
         await page.getByRole('button', { name: 'Set password' }).click();
         await page.locator('h1', { hasText: 'Password changed' }).waitFor();
-        assert.match(await page.locator('body').innerText(), /Your password has been reset\. Log in with the new one/);
+        assert.match(await page.locator('body').innerText(), /^Your password has been reset\. Log in with the new one\.$/m);
       });
 
       await shots.step(
