@@ -278,6 +278,8 @@ describe("the README's walkthrough in a browser", () => {
         async () => {
           await page.getByRole('link', { name: 'Log in on the API docs page' }).click();
           await login.waitFor();
+          // A page loaded afresh has forgotten the token, as the README says.
+          await page.locator('.auth-wrapper .authorize.unlocked').waitFor();
           const old = await tryItOut(login, { email: person.email, password: person.password });
           assert.equal(old.status, 401, 'the old password no longer works');
           const { status, json } = await tryItOut(login, { email: person.email, password: newPassword });
