@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
 
 /** Debian's Chromium: the tests never download a browser. */
 export const chromiumPath = '/usr/bin/chromium';
@@ -25,21 +25,25 @@ export class Screenshots {
 
   constructor(private readonly name: string) {}
 
-  /** Takes a screenshot when asked to keep them; returns its path. */
-  async take(page: Page, step: string): Promise<string | undefined> {
+  /**
+   * Takes a screenshot when asked to keep them; returns its path. `focus` narrows it to the part the
+   * step is about (one operation of a long docs page); without it, the whole page.
+   */
+  async take(page: Page, step: string, focus?: Locator): Promise<string | undefined> {
     const dir = process.env.BOOKLY_SCREENSHOTS;
     if (!dir) return undefined;
     mkdirSync(dir, { recursive: true });
     const path = join(dir, `${this.name}-${step}.png`);
-    await page.screenshot({ path, fullPage: true });
+    if (focus) await focus.screenshot({ path });
+    else await page.screenshot({ path, fullPage: true });
     return path;
   }
 
-  /** Runs a step; when it fails, the page as it was goes with the error. */
-  async step<T>(page: Page, step: string, work: () => Promise<T>): Promise<T> {
+  /** Runs a step; when it fails, the whole page as it was goes with the error. */
+  async step<T>(page: Page, step: string, work: () => Promise<T>, focus?: () => Locator): Promise<T> {
     try {
       const result = await work();
-      await this.take(page, step);
+      await this.take(page, step, focus?.());
       return result;
     } catch (error) {
       this.failureDir ??= mkdtempSync(join(tmpdir(), `bookly-screenshots-${this.name}-`));

@@ -49,9 +49,14 @@ export const newResetLinkNext: NextStep = {
   label: 'Ask for a new reset link on the API docs page',
 };
 
+/** A page says the API's message as a sentence: the JSON messages end without a full stop. */
+function asSentence(message: string): string {
+  return /[.!?]$/.test(message) ? message : `${message}.`;
+}
+
 export function messagePage(title: string, message: string, next?: NextStep): string {
   const onward = next ? `<p class="next"><a href="${escapeHtml(next.href)}">${escapeHtml(next.label)}</a></p>` : '';
-  return page(title, `<p>${escapeHtml(message)}</p>${onward}`);
+  return page(title, `<p>${escapeHtml(asSentence(message))}</p>${onward}`);
 }
 
 /** The detail a password mismatch carries; the JSON answer names the field, the form says it in words. */
