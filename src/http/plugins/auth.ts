@@ -55,7 +55,16 @@ export const authPlugin = fp(async (app: FastifyInstance, options: { sessions: S
 });
 
 function bearerToken(request: FastifyRequest): string {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
+  const header = request.headers.authorization ?? '';
+  // What a person pastes into Swagger UI's Authorize, which adds the scheme itself.
+  if (/^Bearer\s+Bearer\s/i.test(header)) {
+    throw new UnauthorizedError(
+      'invalid_token',
+      'The token came with "Bearer" twice',
+      'Send only the token after "Bearer "; on the docs page, paste the access_token alone into Authorize',
+    );
+  }
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   if (!match) {
     throw new UnauthorizedError(
       'invalid_token',

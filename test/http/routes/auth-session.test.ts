@@ -109,6 +109,19 @@ describeEachDatabase('login, tokens and logout', (ctx) => {
     }
   });
 
+  it('says so when the token comes with "Bearer" twice, as when it is pasted with it into the docs page', async () => {
+    const account = await verifiedAccount(ctx.t, ctx.smtp);
+    const reply = await ctx.t.request({
+      method: 'GET',
+      url: '/api/v1/auth/me',
+      headers: { authorization: `Bearer Bearer ${account.accessToken}` },
+    });
+    assert.equal(reply.status, 401);
+    assert.equal(reply.json.error_code, 'invalid_token');
+    assert.match(reply.json.message, /"Bearer" twice/);
+    assert.match(reply.json.resolution, /paste the access_token alone/);
+  });
+
   it('refreshes an access token with the refresh token, and refuses the wrong kind of token either way', async () => {
     const account = await verifiedAccount(ctx.t, ctx.smtp);
     const refreshed = await refresh(account.refreshToken);
