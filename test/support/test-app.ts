@@ -5,6 +5,7 @@ import { type Config, loadConfig } from '../../src/config/load-config.js';
 import { createDeps, type Deps, type RunningTasks } from '../../src/deps.js';
 import { buildApp } from '../../src/http/app.js';
 import type { TestDatabase } from './databases.js';
+import { recordErrorCodes } from './error-codes-record.js';
 import type { SmtpPeer } from './smtp-peer.js';
 import { tempDir } from './temp-dir.js';
 
@@ -78,6 +79,7 @@ export async function startTestApp(options: TestAppOptions): Promise<TestApp> {
   const deps = await createDeps(config, { log, database: options.db.database, passwords: options.passwords });
   const tasks = options.runner === false ? undefined : await deps.startTasks();
   const app = await buildApp(deps);
+  recordErrorCodes(app);
   await app.ready();
   let closed = false;
   return {

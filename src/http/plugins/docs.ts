@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { everyEndpointErrorsText } from '../schemas/error-codes.js';
 
 export const docsPath = '/api/v1/docs';
 export const openApiPath = '/api/v1/openapi.json';
@@ -14,8 +15,12 @@ export const docsPlugin = fp(async (app: FastifyInstance) => {
       info: {
         title: 'Bookly',
         version: '1.0.0',
-        description:
+        description: [
           'A book-review API whose slow work (mail) runs in the background. Log in, then press Authorize and paste the access_token.',
+          '',
+          'Every 4xx and 5xx answer has the body `{ message, error_code, resolution?, details? }`.',
+          everyEndpointErrorsText,
+        ].join('\n'),
       },
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
     },

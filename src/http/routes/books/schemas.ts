@@ -1,10 +1,12 @@
 import Type from 'typebox';
-import { Book, BookDetail, PageQuery } from '../../schemas/catalogue.js';
-import { CalendarDate, errors, Text, Uuid } from '../../schemas/common.js';
+import { Book, BookDetail, ListOf, PageQuery } from '../../schemas/catalogue.js';
+import { bodyErrors, CalendarDate, errors, invalidInput, permitted, signedIn, Text, Uuid, verifiedAccount } from '../../schemas/common.js';
+import { exampleBookInput } from '../../schemas/examples.js';
 
 const tags = ['books'];
 const security = [{ bearerAuth: [] }];
 const BookParams = Type.Object({ book_uid: Uuid });
+const bookNotFound = { 404: ['book_not_found'] } as const;
 
 const fields = {
   title: Text(1, 255),
@@ -20,7 +22,7 @@ export const list = {
   tags,
   security,
   querystring: PageQuery,
-  response: { 200: Type.Array(Book), ...errors(401, 403, 422) },
+  response: { 200: ListOf(Book), ...errors(signedIn, verifiedAccount, invalidInput) },
 };
 
 export const listByUser = {
@@ -29,15 +31,15 @@ export const listByUser = {
   security,
   params: Type.Object({ user_uid: Uuid }),
   querystring: PageQuery,
-  response: { 200: Type.Array(Book), ...errors(401, 403, 404, 422) },
+  response: { 200: ListOf(Book), ...errors(signedIn, verifiedAccount, { 404: ['user_not_found'] }, invalidInput) },
 };
 
 export const create = {
   summary: 'Add a book, owned by the caller',
   tags,
   security,
-  body: Type.Object(fields),
-  response: { 201: Book, ...errors(401, 403, 422) },
+  body: Type.Object(fields, { examples: [exampleBookInput] }),
+  response: { 201: Book, ...errors(bodyErrors, signedIn, verifiedAccount, invalidInput) },
 };
 
 export const get = {
@@ -45,7 +47,7 @@ export const get = {
   tags,
   security,
   params: BookParams,
-  response: { 200: BookDetail, ...errors(401, 403, 404, 422) },
+  response: { 200: BookDetail, ...errors(signedIn, verifiedAccount, bookNotFound, invalidInput) },
 };
 
 export const update = {
@@ -53,8 +55,8 @@ export const update = {
   tags,
   security,
   params: BookParams,
-  body: Type.Partial(Type.Object(fields)),
-  response: { 200: Book, ...errors(401, 403, 404, 422) },
+  body: Type.Partial(Type.Object(fields), { examples: [{ publisher: 'Penguin Books', page_count: 304 }] }),
+  response: { 200: Book, ...errors(bodyErrors, signedIn, verifiedAccount, permitted, bookNotFound, invalidInput) },
 };
 
 export const remove = {
@@ -62,5 +64,8 @@ export const remove = {
   tags,
   security,
   params: BookParams,
-  response: { 204: Type.Null({ description: 'Deleted' }), ...errors(401, 403, 404, 422) },
+  response: {
+    204: Type.Null({ description: 'Deleted' }),
+    ...errors(bodyErrors, signedIn, verifiedAccount, permitted, bookNotFound, invalidInput),
+  },
 };

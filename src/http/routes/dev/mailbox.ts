@@ -5,7 +5,7 @@ import { isLoopback } from '../../../lib/loopback.js';
 import type { DevMailbox, StoredMail } from '../../../mail/dev-mailbox.js';
 import { escapeHtml } from '../../../mail/templates/html.js';
 import { toErrorBody } from '../../plugins/errors.js';
-import { errors, Timestamp, Uuid } from '../../schemas/common.js';
+import { errors, invalidInput, Timestamp, Uuid } from '../../schemas/common.js';
 import { messagePage, type NextStep, page, wantsHtml } from '../auth/pages.js';
 import { sendHtml } from '../html.js';
 
@@ -19,6 +19,16 @@ const StoredMessage = Type.Object({
   links: Type.Array(Type.String()),
   created_at: Timestamp,
 });
+
+const exampleStoredMessage = {
+  id: 'a9b8c7d6-e5f4-4a3b-8c2d-1e0f9a8b7c6d',
+  to: 'ada@example.com',
+  subject: 'Verify your email',
+  html: '<p>Welcome to Bookly. <a href="http://localhost:8000/api/v1/auth/verify/Zk3pLw2Qz7Rb">Verify your email</a></p>',
+  text: 'Welcome to Bookly. Verify your email: http://localhost:8000/api/v1/auth/verify/Zk3pLw2Qz7Rb',
+  links: ['http://localhost:8000/api/v1/auth/verify/Zk3pLw2Qz7Rb'],
+  created_at: '2026-11-30T09:15:01.000Z',
+};
 
 const urlPattern = /https?:\/\/[^\s<>"')]+/g;
 
@@ -52,7 +62,11 @@ export const devMailboxRoutes: FastifyPluginAsyncTypebox<{ mailbox: DevMailbox }
   app.get(
     '/mailbox.json',
     {
-      schema: { summary: 'The dev mailbox, newest first (no MAIL_SERVER configured)', tags, response: { 200: Type.Array(StoredMessage) } },
+      schema: {
+        summary: 'The dev mailbox, newest first (no MAIL_SERVER configured)',
+        tags,
+        response: { 200: Type.Array(StoredMessage, { examples: [[exampleStoredMessage]] }) },
+      },
     },
     async () => (await mailbox.list(200)).map(toJson),
   );
@@ -79,7 +93,7 @@ export const devMailboxRoutes: FastifyPluginAsyncTypebox<{ mailbox: DevMailbox }
         summary: 'One message of the dev mailbox, as a page',
         tags,
         params: Type.Object({ id: Uuid }),
-        response: { ...errors(404, 422) },
+        response: { ...errors({ 404: ['not_found'] }, invalidInput) },
       },
       // An id that is not a UUID is no message either, to a person; a JSON client keeps its 422.
       errorHandler: (error, request, reply) => {

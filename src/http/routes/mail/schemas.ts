@@ -2,44 +2,69 @@ import Type from 'typebox';
 import { type MailMessageRow, messageStates } from '../../../db/schema/index.js';
 import type { MailingProgress } from '../../../mail/ledger-reads.js';
 import type { Suppression as SuppressionRow } from '../../../mail/unsubscribes.js';
-import { PageQuery } from '../../schemas/catalogue.js';
-import { Email, errors, Message as MessageReply, Nullable, Timestamp, Uuid, WellFormedString } from '../../schemas/common.js';
+import { ListOf, PageQueryWith } from '../../schemas/catalogue.js';
+import {
+  bodyErrors,
+  Email,
+  errors,
+  invalidInput,
+  Message as MessageReply,
+  Nullable,
+  permitted,
+  signedIn,
+  Timestamp,
+  Uuid,
+  WellFormedString,
+} from '../../schemas/common.js';
+import { exampleMailing, exampleMailMessage, exampleSuppression } from '../../schemas/examples.js';
 
 const tags = ['mail'];
 const security = [{ bearerAuth: [] }];
 const MessageState = Type.Union([Type.Literal('queued'), Type.Literal('sent'), Type.Literal('failed'), Type.Literal('suppressed')]);
 const MailKind = Type.Union([Type.Literal('verify'), Type.Literal('reset'), Type.Literal('bulk')]);
 
-export const Message = Type.Object({
-  id: Uuid,
-  kind: MailKind,
-  recipient: Type.String(),
-  subject: Type.String(),
-  state: MessageState,
-  attempts: Type.Integer({ description: 'Sends begun' }),
-  smtp_response: Nullable(Type.String({ description: "The server's last reply: its 250 once sent, its refusal otherwise" })),
-  reason: Nullable(Type.String({ description: 'Why it was not sent when no server said so (suppressed)' })),
-  message_id: Type.String({ description: 'The Message-ID header, the same on every attempt' }),
-  task_id: Uuid,
-  mailing_id: Nullable(Uuid),
-  created_at: Timestamp,
-  sent_at: Nullable(Timestamp),
-});
+export const Message = Type.Object(
+  {
+    id: Uuid,
+    kind: MailKind,
+    recipient: Type.String(),
+    subject: Type.String(),
+    state: MessageState,
+    attempts: Type.Integer({ description: 'Sends begun' }),
+    smtp_response: Nullable(Type.String({ description: "The server's last reply: its 250 once sent, its refusal otherwise" })),
+    reason: Nullable(Type.String({ description: 'Why it was not sent when no server said so (suppressed)' })),
+    message_id: Type.String({ description: 'The Message-ID header, the same on every attempt' }),
+    task_id: Uuid,
+    mailing_id: Nullable(Uuid),
+    created_at: Timestamp,
+    sent_at: Nullable(Timestamp),
+  },
+  { examples: [exampleMailMessage] },
+);
 
 const counts = Object.fromEntries(messageStates.map((state) => [state, Type.Integer()])) as Record<
   (typeof messageStates)[number],
   Type.TInteger
 >;
 
-export const Mailing = Type.Object({
-  id: Uuid,
-  subject: Type.String(),
-  created_at: Timestamp,
-  recipients: Type.Integer(),
-  counts: Type.Object(counts, { description: 'Its messages by state; queued includes those its fan-out has still to record' }),
-});
+export const Mailing = Type.Object(
+  {
+    id: Uuid,
+    subject: Type.String(),
+    created_at: Timestamp,
+    recipients: Type.Integer(),
+    counts: Type.Object(counts, { description: 'Its messages by state; queued includes those its fan-out has still to record' }),
+  },
+  { examples: [exampleMailing] },
+);
 
-export const Suppression = Type.Object({ email: Type.String(), reason: Type.Literal('unsubscribed'), created_at: Timestamp });
+export const Suppression = Type.Object(
+  { email: Type.String(), reason: Type.Literal('unsubscribed'), created_at: Timestamp },
+  { examples: [exampleSuppression] },
+);
+
+const unsubscribedExample =
+  'You are unsubscribed: no more mailings will come to this address. Mail about your account (a sign-up, a password reset) still will.';
 
 /** Any length: a token that is not one a mail carried is `invalid_link`, however it looks. */
 const TokenParams = Type.Object({ token: Type.String({ minLength: 1 }) });
@@ -48,14 +73,13 @@ export const messages = {
   summary: 'The mail ledger, newest first: one entry for every message, its state and what the server said; admin only',
   tags,
   security,
-  querystring: Type.Object({
-    ...PageQuery.properties,
+  querystring: PageQueryWith({
     recipient: Type.Optional(WellFormedString({ minLength: 1, maxLength: 320, description: 'compared case-insensitively' })),
     kind: Type.Optional(MailKind),
     state: Type.Optional(MessageState),
     mailing_id: Type.Optional(Uuid),
   }),
-  response: { 200: Type.Array(Message), ...errors(401, 403, 422) },
+  response: { 200: ListOf(Message), ...errors(signedIn, permitted, invalidInput) },
 };
 
 export const mailing = {
@@ -63,7 +87,7 @@ export const mailing = {
   tags,
   security,
   params: Type.Object({ mailing_id: Uuid }),
-  response: { 200: Mailing, ...errors(401, 403, 404, 422) },
+  response: { 200: Mailing, ...errors(signedIn, permitted, { 404: ['not_found'] }, invalidInput) },
 };
 
 export const unsubscribe = {
@@ -72,21 +96,24 @@ export const unsubscribe = {
     'The body a mail client sends is `List-Unsubscribe=One-Click`, urlencoded; a JSON `{}` or no body does the same. Verification and reset mail still reach the address.',
   tags,
   params: TokenParams,
-  response: { 200: MessageReply, ...errors(400, 422) },
+  response: { 200: MessageReply(unsubscribedExample), ...errors(bodyErrors, { 400: ['invalid_link'] }, invalidInput) },
 };
 
 export const unsubscribePage = {
   summary: 'The unsubscribe link as a page with one button; opening it changes nothing (mail scanners follow links)',
   tags,
   params: TokenParams,
-  response: { 200: MessageReply, ...errors(400) },
+  response: {
+    200: MessageReply('POST List-Unsubscribe=One-Click (urlencoded) or {} to this URL to unsubscribe'),
+    ...errors({ 400: ['invalid_link'] }),
+  },
 };
 
 export const suppressions = {
   summary: 'The addresses that get no bulk mail, because they unsubscribed; admin only',
   tags,
   security,
-  response: { 200: Type.Array(Suppression), ...errors(401, 403) },
+  response: { 200: ListOf(Suppression), ...errors(signedIn, permitted) },
 };
 
 export const lift = {
@@ -94,7 +121,7 @@ export const lift = {
   tags,
   security,
   params: Type.Object({ email: Email }),
-  response: { 204: Type.Null(), ...errors(401, 403, 404, 422) },
+  response: { 204: Type.Null(), ...errors(bodyErrors, signedIn, permitted, { 404: ['not_found'] }, invalidInput) },
 };
 
 export function toMessage(row: MailMessageRow): Type.Static<typeof Message> {

@@ -19,7 +19,7 @@ export const opsRoutes: FastifyPluginAsyncTypebox<{ deps: Deps; checks: readonly
       schema: {
         summary: 'Answers while the process runs',
         tags: ['operations'],
-        response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+        response: { 200: Type.Object({ status: Type.Literal('ok') }, { examples: [{ status: 'ok' }] }) },
       },
     },
     async () => ({ status: 'ok' as const }),
@@ -32,8 +32,11 @@ export const opsRoutes: FastifyPluginAsyncTypebox<{ deps: Deps; checks: readonly
         summary: 'Answers 200 when every dependency answers, 503 naming the ones that do not',
         tags: ['operations'],
         response: {
-          200: Type.Object({ status: Type.Literal('ready'), checks: Type.Record(Type.String(), Type.String()) }),
-          ...errors(503),
+          200: Type.Object(
+            { status: Type.Literal('ready'), checks: Type.Record(Type.String(), Type.String()) },
+            { examples: [{ status: 'ready', checks: { database: 'ok', redis: 'ok' } }] },
+          ),
+          ...errors({ 503: ['service_unavailable'] }),
         },
       },
     },

@@ -1,17 +1,19 @@
 import Type from 'typebox';
-import { PageQuery, Review } from '../../schemas/catalogue.js';
-import { errors, Text, Uuid } from '../../schemas/common.js';
+import { ListOf, PageQuery, Review } from '../../schemas/catalogue.js';
+import { bodyErrors, errors, invalidInput, permitted, signedIn, Text, Uuid, verifiedAccount } from '../../schemas/common.js';
+import { exampleReviewInput } from '../../schemas/examples.js';
 
 const tags = ['reviews'];
 const security = [{ bearerAuth: [] }];
 const ReviewParams = Type.Object({ review_uid: Uuid });
+const reviewNotFound = { 404: ['review_not_found'] } as const;
 
 export const list = {
   summary: 'Every review, newest first; admin only; the total is in X-Total-Count',
   tags,
   security,
   querystring: PageQuery,
-  response: { 200: Type.Array(Review), ...errors(401, 403, 422) },
+  response: { 200: ListOf(Review), ...errors(signedIn, verifiedAccount, permitted, invalidInput) },
 };
 
 export const get = {
@@ -19,7 +21,7 @@ export const get = {
   tags,
   security,
   params: ReviewParams,
-  response: { 200: Review, ...errors(401, 403, 404, 422) },
+  response: { 200: Review, ...errors(signedIn, verifiedAccount, reviewNotFound, invalidInput) },
 };
 
 export const create = {
@@ -27,8 +29,8 @@ export const create = {
   tags,
   security,
   params: Type.Object({ book_uid: Uuid }),
-  body: Type.Object({ rating: Type.Integer({ minimum: 1, maximum: 5 }), review_text: Text(1, 5000) }),
-  response: { 201: Review, ...errors(401, 403, 404, 422) },
+  body: Type.Object({ rating: Type.Integer({ minimum: 1, maximum: 5 }), review_text: Text(1, 5000) }, { examples: [exampleReviewInput] }),
+  response: { 201: Review, ...errors(bodyErrors, signedIn, verifiedAccount, { 404: ['book_not_found'] }, invalidInput) },
 };
 
 export const remove = {
@@ -36,5 +38,8 @@ export const remove = {
   tags,
   security,
   params: ReviewParams,
-  response: { 204: Type.Null({ description: 'Deleted' }), ...errors(401, 403, 404, 422) },
+  response: {
+    204: Type.Null({ description: 'Deleted' }),
+    ...errors(bodyErrors, signedIn, verifiedAccount, permitted, reviewNotFound, invalidInput),
+  },
 };

@@ -1,25 +1,27 @@
 import Type from 'typebox';
-import { BookDetail, Tag } from '../../schemas/catalogue.js';
-import { errors, Text, Uuid } from '../../schemas/common.js';
+import { BookDetail, ListOf, Tag } from '../../schemas/catalogue.js';
+import { bodyErrors, errors, invalidInput, permitted, signedIn, Text, Uuid, verifiedAccount } from '../../schemas/common.js';
 
 const tags = ['tags'];
 const security = [{ bearerAuth: [] }];
 const TagName = Text(1, 50);
 const TagParams = Type.Object({ tag_uid: Uuid });
+const tagNotFound = { 404: ['tag_not_found'] } as const;
+const tagExists = { 409: ['tag_exists'] } as const;
 
 export const list = {
   summary: 'Every tag, by name',
   tags,
   security,
-  response: { 200: Type.Array(Tag), ...errors(401, 403) },
+  response: { 200: ListOf(Tag), ...errors(signedIn, verifiedAccount) },
 };
 
 export const create = {
   summary: 'Create a tag (names are unique in any case)',
   tags,
   security,
-  body: Type.Object({ name: TagName }),
-  response: { 201: Tag, ...errors(401, 403, 409, 422) },
+  body: Type.Object({ name: TagName }, { examples: [{ name: 'Science fiction' }] }),
+  response: { 201: Tag, ...errors(bodyErrors, signedIn, verifiedAccount, tagExists, invalidInput) },
 };
 
 export const attach = {
@@ -27,8 +29,11 @@ export const attach = {
   tags,
   security,
   params: Type.Object({ book_uid: Uuid }),
-  body: Type.Object({ tags: Type.Array(Type.Object({ name: TagName }), { maxItems: 100 }) }),
-  response: { 200: BookDetail, ...errors(401, 403, 404, 422) },
+  body: Type.Object(
+    { tags: Type.Array(Type.Object({ name: TagName }), { maxItems: 100 }) },
+    { examples: [{ tags: [{ name: 'Science fiction' }, { name: 'Classics' }] }] },
+  ),
+  response: { 200: BookDetail, ...errors(bodyErrors, signedIn, verifiedAccount, { 404: ['book_not_found'] }, invalidInput) },
 };
 
 export const rename = {
@@ -36,8 +41,8 @@ export const rename = {
   tags,
   security,
   params: TagParams,
-  body: Type.Object({ name: TagName }),
-  response: { 200: Tag, ...errors(401, 403, 404, 409, 422) },
+  body: Type.Object({ name: TagName }, { examples: [{ name: 'Science fiction' }] }),
+  response: { 200: Tag, ...errors(bodyErrors, signedIn, verifiedAccount, permitted, tagNotFound, tagExists, invalidInput) },
 };
 
 export const remove = {
@@ -45,5 +50,8 @@ export const remove = {
   tags,
   security,
   params: TagParams,
-  response: { 204: Type.Null({ description: 'Deleted' }), ...errors(401, 403, 404, 422) },
+  response: {
+    204: Type.Null({ description: 'Deleted' }),
+    ...errors(bodyErrors, signedIn, verifiedAccount, permitted, tagNotFound, invalidInput),
+  },
 };
