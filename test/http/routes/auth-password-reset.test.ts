@@ -38,6 +38,14 @@ describeEachDatabase('password reset', (ctx) => {
     assert.equal((await ctx.t.deps.db.select().from(tasks).where(eq(tasks.name, 'mail.reset-password'))).length, 0);
   });
 
+  it('answers a reset request for something that is not an email with 422, and enqueues nothing', async () => {
+    const reply = await requestReset('ada at example');
+    assert.equal(reply.status, 422, reply.text);
+    assert.equal(reply.json.error_code, 'validation_error');
+    assert.equal(reply.json.details[0].field, 'body.email');
+    assert.equal((await ctx.t.deps.db.select().from(tasks).where(eq(tasks.name, 'mail.reset-request'))).length, 0);
+  });
+
   it('refuses every token issued before the reset', async () => {
     const account = await verifiedAccount(ctx.t, ctx.smtp);
     await requestReset(account.email);

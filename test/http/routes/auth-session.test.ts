@@ -223,6 +223,20 @@ describeEachDatabase('login, tokens and logout', (ctx) => {
     assert.ok(kept > horizon - 60_000 && kept <= horizon, `kept for ${kept} ms`);
   });
 
+  it('answers a logout body whose refresh_token holds U+0000 with 422, and keeps the session', async () => {
+    const account = await verifiedAccount(ctx.t, ctx.smtp);
+    const reply = await ctx.t.request({
+      method: 'POST',
+      url: '/api/v1/auth/logout',
+      token: account.accessToken,
+      payload: { refresh_token: `${account.refreshToken}\u0000` },
+    });
+    assert.equal(reply.status, 422, reply.text);
+    assert.equal(reply.json.error_code, 'validation_error');
+    assert.equal(reply.json.details[0].field, 'body.refresh_token');
+    assert.equal((await me(account.accessToken)).status, 200);
+  });
+
   it('refuses a logout with a refresh token', async () => {
     const account = await verifiedAccount(ctx.t, ctx.smtp);
     const reply = await ctx.t.request({ method: 'POST', url: '/api/v1/auth/logout', token: account.refreshToken });

@@ -184,6 +184,14 @@ describeEachDatabase('signup and email verification', (ctx) => {
     assert.doesNotMatch(reset.json.message, /verified/);
   });
 
+  it('answers a resend for something that is not an email with 422, and enqueues nothing', async () => {
+    const reply = await ctx.t.request({ method: 'POST', url: '/api/v1/auth/resend-verification', payload: { email: 'ada at example' } });
+    assert.equal(reply.status, 422, reply.text);
+    assert.equal(reply.json.error_code, 'validation_error');
+    assert.equal(reply.json.details[0].field, 'body.email');
+    assert.equal((await ctx.t.deps.db.select().from(tasks).where(eq(tasks.name, 'mail.verification-request'))).length, 0);
+  });
+
   it('resends a link to an unverified account only, answering 202 either way', async () => {
     const unverified = newSignup();
     await signup(unverified);

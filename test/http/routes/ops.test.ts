@@ -5,6 +5,7 @@ import { loadConfig } from '../../../src/config/load-config.js';
 import { createDeps } from '../../../src/deps.js';
 import { buildApp } from '../../../src/http/app.js';
 import { newSignup } from '../../support/accounts.js';
+import { recordErrorCodes } from '../../support/error-codes-record.js';
 import { describeEachDatabase } from '../../support/suite.js';
 import { testEnv } from '../../support/test-app.js';
 
@@ -52,6 +53,8 @@ describe('readiness while the database is down', () => {
     const config = loadConfig(testEnv({ databaseUrl: 'postgres://postgres@127.0.0.1:1/bookly' }));
     const deps = await createDeps(config, { log: pino({ level: 'silent' }) });
     const app = await buildApp(deps);
+    // Not an app of startTestApp's, which records its error answers for the check of the documented codes.
+    recordErrorCodes(app);
     try {
       const reply = await app.inject({ method: 'GET', url: '/ready' });
       assert.equal(reply.statusCode, 503);

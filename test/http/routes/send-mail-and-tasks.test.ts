@@ -75,6 +75,47 @@ describeEachDatabase('bulk mail and task status', (ctx) => {
     assert.equal(unknown.status, 404);
     assert.equal(unknown.json.error_code, 'task_not_found');
   });
+
+  it('refuses to retry a task that has not failed, or to cancel one that has finished, with 409', async () => {
+    const admin = await adminAccount(ctx.t, ctx.smtp);
+    const { json } = await sendMail(admin.accessToken, { addresses: ['a@example.com'] });
+    await waitForState(ctx, admin.accessToken, json.task_id, 'completed');
+    const act = (action: string) =>
+      ctx.t.request({ method: 'POST', url: `/api/v1/tasks/${json.task_id}/${action}`, token: admin.accessToken });
+    const retry = await act('retry');
+    assert.equal(retry.status, 409, retry.text);
+    assert.equal(retry.json.error_code, 'task_not_retryable');
+    const cancel = await act('cancel');
+    assert.equal(cancel.status, 409, cancel.text);
+    assert.equal(cancel.json.error_code, 'task_not_cancellable');
+    assert.equal((await task(admin.accessToken, json.task_id)).json.state, 'completed', 'neither changed it');
+  });
+
+  it('answers an unknown lane, mailing or suppressed address with 404 not_found', async () => {
+    const admin = await adminAccount(ctx.t, ctx.smtp);
+    for (const [method, url] of [
+      ['POST', '/api/v1/queues/no-such-lane/pause'],
+      ['POST', '/api/v1/queues/no-such-lane/resume'],
+      ['GET', '/api/v1/mail/mailings/5b0e7c1d-2a3f-4e4b-8c5d-6e7f8a9b0c1d'],
+      ['DELETE', '/api/v1/mail/suppressions/never-unsubscribed@example.com'],
+    ] as const) {
+      const reply = await ctx.t.request({ method, url, token: admin.accessToken });
+      assert.equal(reply.status, 404, `${method} ${url}: ${reply.text}`);
+      assert.equal(reply.json.error_code, 'not_found', `${method} ${url}`);
+    }
+  });
+
+  it('answers a form body that is not a one-click unsubscribe with 422, whatever the link', async () => {
+    const reply = await ctx.t.request({
+      method: 'POST',
+      url: '/api/v1/mail/unsubscribe/a-link-token',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'List-Unsubscribe=Later',
+    });
+    assert.equal(reply.status, 422, reply.text);
+    assert.equal(reply.json.error_code, 'validation_error');
+    assert.equal(reply.json.details[0].field, 'body');
+  });
 });
 
 describeEachDatabase(
