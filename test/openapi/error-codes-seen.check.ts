@@ -6,6 +6,9 @@
  * The codes of `everyEndpointErrors` (500 server_error, 503 service_unavailable, …) are stated
  * once in the document's description, not under each endpoint; seen on a route that does not list
  * them, they are not a finding. A route that lists one (`/ready`'s 503) must have a test that sees it.
+ * The codes a kind of endpoint gives (400 invalid_json, 413 and 415 on every method with a body, the
+ * 401s of a bearer token, 429 on the rate-limited routes) are listed where they apply, and compared
+ * like any other; test/http/routes/every-endpoint.test.ts gets them from every endpoint of the kind.
  *
  * By hand: BOOKLY_ERROR_CODES_DIR=$(mktemp -d) node --import tsx --test FILES… and then
  * BOOKLY_ERROR_CODES_DIR=<the same> node --import tsx --test test/openapi/error-codes-seen.check.ts

@@ -42,6 +42,7 @@ export const everyEndpointErrors = [
   { status: 500, code: 'server_error', when: 'a fault on our side; the log has it under the X-Request-Id the answer carries' },
   { status: 503, code: 'service_unavailable', when: 'the database is not answering, or the server is still starting' },
   { status: 400, code: 'bad_request', when: 'the request is not valid HTTP, or its body ends before its Content-Length' },
+  { status: 400, code: 'validation_error', when: 'the path holds a malformed percent-escape (`details` names `path`)' },
   {
     status: 408,
     code: 'request_timeout',
