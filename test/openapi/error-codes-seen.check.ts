@@ -103,9 +103,7 @@ test('every error code a route is documented with is seen in a test, and every o
         "(or to test/http/routes/every-endpoint.test.ts when every endpoint of a kind gives it), or remove the code from the route's errors(...) if the route cannot answer with it.",
     ),
   ];
-  assert.deepEqual(
-    problems,
-    [],
-    `${problems.length} difference(s) between the documented and the seen error codes:\n${problems.join('\n')}`,
-  );
+  if (problems.length > 0) {
+    assert.fail(`${problems.length} difference(s) between the documented and the seen error codes:\n${problems.join('\n')}`);
+  }
 });

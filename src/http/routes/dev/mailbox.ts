@@ -49,6 +49,8 @@ function noSuchMessagePage(): string {
  */
 export const devMailboxRoutes: FastifyPluginAsyncTypebox<{ mailbox: DevMailbox }> = async (app, { mailbox }) => {
   const tags = ['development'];
+  // A client that is not on this machine is told the mailbox does not exist (the hook below).
+  const elsewhere = errors({ 404: ['not_found'] });
 
   app.addHook('onRequest', async (request) => {
     // The socket's own peer, never request.ip, which TRUST_PROXY may take from X-Forwarded-For. A
@@ -65,13 +67,13 @@ export const devMailboxRoutes: FastifyPluginAsyncTypebox<{ mailbox: DevMailbox }
       schema: {
         summary: 'The dev mailbox, newest first (no MAIL_SERVER configured)',
         tags,
-        response: { 200: Type.Array(StoredMessage, { examples: [[exampleStoredMessage]] }) },
+        response: { 200: Type.Array(StoredMessage, { examples: [[exampleStoredMessage]] }), ...elsewhere },
       },
     },
     async () => (await mailbox.list(200)).map(toJson),
   );
 
-  app.get('/mailbox', { schema: { summary: 'The dev mailbox as a page', tags } }, async (_request, reply) => {
+  app.get('/mailbox', { schema: { summary: 'The dev mailbox as a page', tags, response: { ...elsewhere } } }, async (_request, reply) => {
     const mails = await mailbox.list(200);
     const rows = mails
       .map(
@@ -93,7 +95,7 @@ export const devMailboxRoutes: FastifyPluginAsyncTypebox<{ mailbox: DevMailbox }
         summary: 'One message of the dev mailbox, as a page',
         tags,
         params: Type.Object({ id: Uuid }),
-        response: { ...errors({ 404: ['not_found'] }, invalidInput) },
+        response: { ...elsewhere, ...errors({ 404: ['not_found'] }, invalidInput) },
       },
       // An id that is not a UUID is no message either, to a person; a JSON client keeps its 422.
       errorHandler: (error, request, reply) => {
