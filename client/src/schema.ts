@@ -23,6 +23,12 @@ export interface paths {
             };
             requestBody: {
                 content: {
+                    /**
+                     * @example {
+                     *       "email": "ada@example.com",
+                     *       "password": "correct horse battery staple"
+                     *     }
+                     */
                     "application/json": {
                         /** Format: email */
                         email: string;
@@ -37,6 +43,17 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "access_token": "eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyIjp7InVpZCI6IjNmOGUyYjFjIn0sInJlZnJlc2giOmZhbHNlfQ.q0Jm1s2Yv8V4R9c3ZkL7tHn5xWp2aQe6dUf8gBi0rTo",
+                         *       "message": "Login successful",
+                         *       "refresh_token": "eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyIjp7InVpZCI6IjNmOGUyYjFjIn0sInJlZnJlc2giOnRydWV9.Xk3p9Lw2Qz7Rb5Ny1Mc8Vd4Tf6Hg0Js2Ka9Pe3Uo5Wi",
+                         *       "user": {
+                         *         "email": "ada@example.com",
+                         *         "uid": "3f8e2b1c-7d4a-4e9b-a6c5-0b1d2e3f4a5b"
+                         *       }
+                         *     }
+                         */
                         "application/json": {
                             access_token: string;
                             message: string;
@@ -49,52 +66,165 @@ export interface paths {
                         };
                     };
                 };
-                /** @description invalid_token, token_revoked, access_token_required, refresh_token_required, invalid_email_or_password */
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_json`: The body is not valid JSON
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_json",
+                         *       "message": "The body is not valid JSON"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "invalid_json";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_email_or_password`: Invalid email or password
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_email_or_password",
+                         *       "message": "Invalid email or password"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "invalid_email_or_password";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description validation_error (details lists each problem) */
+                /**
+                 * @description error_code is one of:
+                 *     - `payload_too_large`: The body is larger than 1 MiB
+                 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "payload_too_large",
+                         *       "message": "The body is larger than 1 MiB"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "payload_too_large";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `unsupported_media_type`: The body must be JSON
+                 */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "unsupported_media_type",
+                         *       "message": "The body must be JSON"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "unsupported_media_type";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `validation_error`: The request is not valid (`details` names each field and problem)
+                 */
                 422: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "validation_error",
+                         *       "message": "The request is not valid",
+                         *       "resolution": "Correct the fields listed in details and try again"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "validation_error";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description rate_limited (see Retry-After) */
+                /**
+                 * @description error_code is one of:
+                 *     - `rate_limited`: Too many requests; try again in 1 minute
+                 */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "rate_limited",
+                         *       "message": "Too many requests; try again in 1 minute",
+                         *       "resolution": "Wait for the time in the Retry-After header"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "rate_limited";
                             message: string;
                             resolution?: string;
                         };
@@ -131,23 +261,40 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "message": "Logged out"
+                         *     }
+                         */
                         "application/json": {
                             message: string;
                         };
                     };
                 };
-                /** @description invalid_token, token_revoked, access_token_required, refresh_token_required, invalid_email_or_password */
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_token`: The token is invalid
+                 *     - `token_revoked`: This token has been revoked
+                 *     - `access_token_required`: This needs an access token, not a refresh token
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_token",
+                         *       "message": "The token is invalid"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "invalid_token" | "token_revoked" | "access_token_required";
                             message: string;
                             resolution?: string;
                         };
@@ -166,6 +313,11 @@ export interface paths {
             };
             requestBody: {
                 content: {
+                    /**
+                     * @example {
+                     *       "refresh_token": "eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyIjp7InVpZCI6IjNmOGUyYjFjIn0sInJlZnJlc2giOnRydWV9.Xk3p9Lw2Qz7Rb5Ny1Mc8Vd4Tf6Hg0Js2Ka9Pe3Uo5Wi"
+                     *     }
+                     */
                     "application/json": {
                         refresh_token?: string;
                     };
@@ -178,40 +330,150 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "message": "Logged out"
+                         *     }
+                         */
                         "application/json": {
                             message: string;
                         };
                     };
                 };
-                /** @description invalid_token, token_revoked, access_token_required, refresh_token_required, invalid_email_or_password */
-                401: {
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_json`: The body is not valid JSON
+                 */
+                400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_json",
+                         *       "message": "The body is not valid JSON"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "invalid_json";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description validation_error (details lists each problem) */
-                422: {
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_token`: The token is invalid
+                 *     - `token_revoked`: This token has been revoked
+                 *     - `access_token_required`: This needs an access token, not a refresh token
+                 *     - `refresh_token_required`: This needs a refresh token, not an access token
+                 */
+                401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_token",
+                         *       "message": "The token is invalid"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "invalid_token" | "token_revoked" | "access_token_required" | "refresh_token_required";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `payload_too_large`: The body is larger than 1 MiB
+                 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "payload_too_large",
+                         *       "message": "The body is larger than 1 MiB"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "payload_too_large";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `unsupported_media_type`: The body must be JSON
+                 */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "unsupported_media_type",
+                         *       "message": "The body must be JSON"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "unsupported_media_type";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `validation_error`: The request is not valid (`details` names each field and problem)
+                 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "validation_error",
+                         *       "message": "The request is not valid",
+                         *       "resolution": "Correct the fields listed in details and try again"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "validation_error";
                             message: string;
                             resolution?: string;
                         };
@@ -248,6 +510,44 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "books": [
+                         *         {
+                         *           "author": "Ursula K. Le Guin",
+                         *           "created_at": "2026-11-30T10:02:00.000Z",
+                         *           "language": "English",
+                         *           "page_count": 286,
+                         *           "published_date": "1969-03-01",
+                         *           "publisher": "Ace Books",
+                         *           "title": "The Left Hand of Darkness",
+                         *           "uid": "9b2d7f4e-1a3c-4b8d-9e6f-5c4b3a2d1e0f",
+                         *           "updated_at": "2026-11-30T10:02:00.000Z",
+                         *           "user_uid": "3f8e2b1c-7d4a-4e9b-a6c5-0b1d2e3f4a5b"
+                         *         }
+                         *       ],
+                         *       "created_at": "2026-11-30T09:15:00.000Z",
+                         *       "email": "ada@example.com",
+                         *       "first_name": "Ada",
+                         *       "is_verified": true,
+                         *       "last_name": "Lovelace",
+                         *       "reviews": [
+                         *         {
+                         *           "book_uid": "9b2d7f4e-1a3c-4b8d-9e6f-5c4b3a2d1e0f",
+                         *           "created_at": "2026-11-30T10:30:00.000Z",
+                         *           "rating": 5,
+                         *           "review_text": "A winter world and an envoy who learns to trust: quiet, strange and unforgettable.",
+                         *           "uid": "6a5b4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d",
+                         *           "updated_at": "2026-11-30T10:30:00.000Z",
+                         *           "user_uid": "3f8e2b1c-7d4a-4e9b-a6c5-0b1d2e3f4a5b"
+                         *         }
+                         *       ],
+                         *       "role": "user",
+                         *       "uid": "3f8e2b1c-7d4a-4e9b-a6c5-0b1d2e3f4a5b",
+                         *       "updated_at": "2026-11-30T09:21:00.000Z",
+                         *       "username": "ada"
+                         *     }
+                         */
                         "application/json": {
                             books: {
                                 author: string;
@@ -295,35 +595,57 @@ export interface paths {
                         };
                     };
                 };
-                /** @description invalid_token, token_revoked, access_token_required, refresh_token_required, invalid_email_or_password */
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_token`: The token is invalid
+                 *     - `token_revoked`: This token has been revoked
+                 *     - `access_token_required`: This needs an access token, not a refresh token
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_token",
+                         *       "message": "The token is invalid"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "invalid_token" | "token_revoked" | "access_token_required";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description account_not_verified, insufficient_permissions */
+                /**
+                 * @description error_code is one of:
+                 *     - `account_not_verified`: This account has not verified its email yet
+                 */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "account_not_verified",
+                         *       "message": "This account has not verified its email yet"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "account_not_verified";
                             message: string;
                             resolution?: string;
                         };
@@ -364,40 +686,39 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "message": "This link is valid: POST new_password and confirm_new_password to it"
+                         *     }
+                         */
                         "application/json": {
                             message: string;
                         };
                     };
                 };
-                /** @description invalid_link, invalid_json */
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_link`: This link is invalid, has expired or has already been used
+                 */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_link",
+                         *       "message": "This link is invalid, has expired or has already been used",
+                         *       "resolution": "Ask for a new link"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
-                            message: string;
-                            resolution?: string;
-                        };
-                    };
-                };
-                /** @description validation_error (details lists each problem) */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            details?: {
-                                field: string;
-                                message: string;
-                            }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "invalid_link";
                             message: string;
                             resolution?: string;
                         };
@@ -418,6 +739,12 @@ export interface paths {
             };
             requestBody: {
                 content: {
+                    /**
+                     * @example {
+                     *       "confirm_new_password": "a longer passphrase, 2026",
+                     *       "new_password": "a longer passphrase, 2026"
+                     *     }
+                     */
                     "application/json": {
                         confirm_new_password: string;
                         new_password: string;
@@ -431,74 +758,149 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "message": "Your password has been reset. Log in with the new one"
+                         *     }
+                         */
                         "application/json": {
                             message: string;
                         };
                     };
                 };
-                /** @description invalid_link, invalid_json */
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_json`: The body is not valid JSON
+                 *     - `invalid_link`: This link is invalid, has expired or has already been used
+                 */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_json",
+                         *       "message": "The body is not valid JSON"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "invalid_json" | "invalid_link";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description unsupported_media_type */
+                /**
+                 * @description error_code is one of:
+                 *     - `payload_too_large`: The body is larger than 1 MiB
+                 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "payload_too_large",
+                         *       "message": "The body is larger than 1 MiB"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "payload_too_large";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `unsupported_media_type`: The body must be JSON
+                 */
                 415: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "unsupported_media_type",
+                         *       "message": "The body must be JSON"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "unsupported_media_type";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description validation_error (details lists each problem) */
+                /**
+                 * @description error_code is one of:
+                 *     - `validation_error`: The request is not valid (`details` names each field and problem)
+                 */
                 422: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "validation_error",
+                         *       "message": "The request is not valid",
+                         *       "resolution": "Correct the fields listed in details and try again"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "validation_error";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description rate_limited (see Retry-After) */
+                /**
+                 * @description error_code is one of:
+                 *     - `rate_limited`: Too many requests; try again in 1 minute
+                 */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "rate_limited",
+                         *       "message": "Too many requests; try again in 1 minute",
+                         *       "resolution": "Wait for the time in the Retry-After header"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "rate_limited";
                             message: string;
                             resolution?: string;
                         };
@@ -531,6 +933,11 @@ export interface paths {
             };
             requestBody: {
                 content: {
+                    /**
+                     * @example {
+                     *       "email": "ada@example.com"
+                     *     }
+                     */
                     "application/json": {
                         /** Format: email */
                         email: string;
@@ -544,40 +951,148 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "message": "If that account exists, a link to reset its password is on its way"
+                         *     }
+                         */
                         "application/json": {
                             message: string;
                         };
                     };
                 };
-                /** @description validation_error (details lists each problem) */
-                422: {
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_json`: The body is not valid JSON
+                 */
+                400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_json",
+                         *       "message": "The body is not valid JSON"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "invalid_json";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description rate_limited (see Retry-After) */
-                429: {
+                /**
+                 * @description error_code is one of:
+                 *     - `payload_too_large`: The body is larger than 1 MiB
+                 */
+                413: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "payload_too_large",
+                         *       "message": "The body is larger than 1 MiB"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "payload_too_large";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `unsupported_media_type`: The body must be JSON
+                 */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "unsupported_media_type",
+                         *       "message": "The body must be JSON"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "unsupported_media_type";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `validation_error`: The request is not valid (`details` names each field and problem)
+                 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "validation_error",
+                         *       "message": "The request is not valid",
+                         *       "resolution": "Correct the fields listed in details and try again"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "validation_error";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `rate_limited`: Too many requests; try again in 1 minute
+                 */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "rate_limited",
+                         *       "message": "Too many requests; try again in 1 minute",
+                         *       "resolution": "Wait for the time in the Retry-After header"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "rate_limited";
                             message: string;
                             resolution?: string;
                         };
@@ -614,23 +1129,40 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "access_token": "eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyIjp7InVpZCI6IjNmOGUyYjFjIn0sInJlZnJlc2giOmZhbHNlfQ.q0Jm1s2Yv8V4R9c3ZkL7tHn5xWp2aQe6dUf8gBi0rTo"
+                         *     }
+                         */
                         "application/json": {
                             access_token: string;
                         };
                     };
                 };
-                /** @description invalid_token, token_revoked, access_token_required, refresh_token_required, invalid_email_or_password */
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_token`: The token is invalid
+                 *     - `token_revoked`: This token has been revoked
+                 *     - `refresh_token_required`: This needs a refresh token, not an access token
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_token",
+                         *       "message": "The token is invalid"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "invalid_token" | "token_revoked" | "refresh_token_required";
                             message: string;
                             resolution?: string;
                         };
@@ -665,6 +1197,11 @@ export interface paths {
             };
             requestBody: {
                 content: {
+                    /**
+                     * @example {
+                     *       "email": "ada@example.com"
+                     *     }
+                     */
                     "application/json": {
                         /** Format: email */
                         email: string;
@@ -678,40 +1215,148 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "message": "If that account exists and is not verified yet, a new link is on its way"
+                         *     }
+                         */
                         "application/json": {
                             message: string;
                         };
                     };
                 };
-                /** @description validation_error (details lists each problem) */
-                422: {
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_json`: The body is not valid JSON
+                 */
+                400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_json",
+                         *       "message": "The body is not valid JSON"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "invalid_json";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description rate_limited (see Retry-After) */
-                429: {
+                /**
+                 * @description error_code is one of:
+                 *     - `payload_too_large`: The body is larger than 1 MiB
+                 */
+                413: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "payload_too_large",
+                         *       "message": "The body is larger than 1 MiB"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "payload_too_large";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `unsupported_media_type`: The body must be JSON
+                 */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "unsupported_media_type",
+                         *       "message": "The body must be JSON"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "unsupported_media_type";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `validation_error`: The request is not valid (`details` names each field and problem)
+                 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "validation_error",
+                         *       "message": "The request is not valid",
+                         *       "resolution": "Correct the fields listed in details and try again"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "validation_error";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `rate_limited`: Too many requests; try again in 1 minute
+                 */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "rate_limited",
+                         *       "message": "Too many requests; try again in 1 minute",
+                         *       "resolution": "Wait for the time in the Retry-After header"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "rate_limited";
                             message: string;
                             resolution?: string;
                         };
@@ -744,6 +1389,16 @@ export interface paths {
             };
             requestBody: {
                 content: {
+                    /**
+                     * @example {
+                     *       "addresses": [
+                     *         "ada@example.com",
+                     *         "grace@example.com"
+                     *       ],
+                     *       "html": "<p>This week: <a href=\"https://bookly.example/books\">The Left Hand of Darkness</a>.</p>",
+                     *       "subject": "New books this week"
+                     *     }
+                     */
                     "application/json": {
                         addresses: string[];
                         html?: string;
@@ -758,6 +1413,13 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "mailing_id": "e4d3c2b1-a0f9-4e8d-b7c6-5a4b3c2d1e0f",
+                         *       "message": "Sending 2 mail(s) in the background",
+                         *       "task_id": "c7a1e5d3-2b4f-4a6c-8e9d-1f0a2b3c4d5e"
+                         *     }
+                         */
                         "application/json": {
                             /**
                              * Format: uuid
@@ -770,52 +1432,166 @@ export interface paths {
                         };
                     };
                 };
-                /** @description invalid_token, token_revoked, access_token_required, refresh_token_required, invalid_email_or_password */
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_json`: The body is not valid JSON
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_json",
+                         *       "message": "The body is not valid JSON"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "invalid_json";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_token`: The token is invalid
+                 *     - `token_revoked`: This token has been revoked
+                 *     - `access_token_required`: This needs an access token, not a refresh token
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_token",
+                         *       "message": "The token is invalid"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "invalid_token" | "token_revoked" | "access_token_required";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description account_not_verified, insufficient_permissions */
+                /**
+                 * @description error_code is one of:
+                 *     - `insufficient_permissions`: This needs an admin account
+                 */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "insufficient_permissions",
+                         *       "message": "This needs an admin account"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "insufficient_permissions";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description validation_error (details lists each problem) */
-                422: {
+                /**
+                 * @description error_code is one of:
+                 *     - `payload_too_large`: The body is larger than 1 MiB
+                 */
+                413: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "payload_too_large",
+                         *       "message": "The body is larger than 1 MiB"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "payload_too_large";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `unsupported_media_type`: The body must be JSON
+                 */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "unsupported_media_type",
+                         *       "message": "The body must be JSON"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "unsupported_media_type";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `validation_error`: The request is not valid (`details` names each field and problem)
+                 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "validation_error",
+                         *       "message": "The request is not valid",
+                         *       "resolution": "Correct the fields listed in details and try again"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "validation_error";
                             message: string;
                             resolution?: string;
                         };
@@ -848,6 +1624,15 @@ export interface paths {
             };
             requestBody: {
                 content: {
+                    /**
+                     * @example {
+                     *       "email": "ada@example.com",
+                     *       "first_name": "Ada",
+                     *       "last_name": "Lovelace",
+                     *       "password": "correct horse battery staple",
+                     *       "username": "ada"
+                     *     }
+                     */
                     "application/json": {
                         /** Format: email */
                         email: string;
@@ -865,8 +1650,37 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "message": "Account created. Check your email to verify your account",
+                         *       "user": {
+                         *         "created_at": "2026-11-30T09:15:00.000Z",
+                         *         "email": "ada@example.com",
+                         *         "first_name": "Ada",
+                         *         "is_verified": false,
+                         *         "last_name": "Lovelace",
+                         *         "role": "user",
+                         *         "uid": "3f8e2b1c-7d4a-4e9b-a6c5-0b1d2e3f4a5b",
+                         *         "updated_at": "2026-11-30T09:15:00.000Z",
+                         *         "username": "ada"
+                         *       }
+                         *     }
+                         */
                         "application/json": {
                             message: string;
+                            /**
+                             * @example {
+                             *       "created_at": "2026-11-30T09:15:00.000Z",
+                             *       "email": "ada@example.com",
+                             *       "first_name": "Ada",
+                             *       "is_verified": false,
+                             *       "last_name": "Lovelace",
+                             *       "role": "user",
+                             *       "uid": "3f8e2b1c-7d4a-4e9b-a6c5-0b1d2e3f4a5b",
+                             *       "updated_at": "2026-11-30T09:15:00.000Z",
+                             *       "username": "ada"
+                             *     }
+                             */
                             user: {
                                 /** Format: date-time */
                                 created_at: string;
@@ -884,52 +1698,165 @@ export interface paths {
                         };
                     };
                 };
-                /** @description user_exists, tag_exists, task_not_retryable, task_not_cancellable */
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_json`: The body is not valid JSON
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_json",
+                         *       "message": "The body is not valid JSON"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "invalid_json";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `user_exists`: An account with this email already exists
+                 */
                 409: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "user_exists",
+                         *       "message": "An account with this email already exists"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "user_exists";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description validation_error (details lists each problem) */
+                /**
+                 * @description error_code is one of:
+                 *     - `payload_too_large`: The body is larger than 1 MiB
+                 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "payload_too_large",
+                         *       "message": "The body is larger than 1 MiB"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "payload_too_large";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `unsupported_media_type`: The body must be JSON
+                 */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "unsupported_media_type",
+                         *       "message": "The body must be JSON"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "unsupported_media_type";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `validation_error`: The request is not valid (`details` names each field and problem)
+                 */
                 422: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "validation_error",
+                         *       "message": "The request is not valid",
+                         *       "resolution": "Correct the fields listed in details and try again"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "validation_error";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description rate_limited (see Retry-After) */
+                /**
+                 * @description error_code is one of:
+                 *     - `rate_limited`: Too many requests; try again in 1 minute
+                 */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "rate_limited",
+                         *       "message": "Too many requests; try again in 1 minute",
+                         *       "resolution": "Wait for the time in the Retry-After header"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "rate_limited";
                             message: string;
                             resolution?: string;
                         };
@@ -968,40 +1895,39 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "message": "Your email is verified. You can log in now"
+                         *     }
+                         */
                         "application/json": {
                             message: string;
                         };
                     };
                 };
-                /** @description invalid_link, invalid_json */
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_link`: This link is invalid, has expired or has already been used
+                 */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_link",
+                         *       "message": "This link is invalid, has expired or has already been used",
+                         *       "resolution": "Ask for a new link"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
-                            message: string;
-                            resolution?: string;
-                        };
-                    };
-                };
-                /** @description validation_error (details lists each problem) */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            details?: {
-                                field: string;
-                                message: string;
-                            }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "invalid_link";
                             message: string;
                             resolution?: string;
                         };
@@ -1027,9 +1953,9 @@ export interface paths {
         /** Books, newest first; the total is in X-Total-Count */
         get: {
             parameters: {
-                query: {
-                    limit: number;
-                    offset: number;
+                query?: {
+                    limit?: number;
+                    offset?: number;
                 };
                 header?: never;
                 path?: never;
@@ -1043,6 +1969,22 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example [
+                         *       {
+                         *         "author": "Ursula K. Le Guin",
+                         *         "created_at": "2026-11-30T10:02:00.000Z",
+                         *         "language": "English",
+                         *         "page_count": 286,
+                         *         "published_date": "1969-03-01",
+                         *         "publisher": "Ace Books",
+                         *         "title": "The Left Hand of Darkness",
+                         *         "uid": "9b2d7f4e-1a3c-4b8d-9e6f-5c4b3a2d1e0f",
+                         *         "updated_at": "2026-11-30T10:02:00.000Z",
+                         *         "user_uid": "3f8e2b1c-7d4a-4e9b-a6c5-0b1d2e3f4a5b"
+                         *       }
+                         *     ]
+                         */
                         "application/json": {
                             author: string;
                             /** Format: date-time */
@@ -1062,52 +2004,85 @@ export interface paths {
                         }[];
                     };
                 };
-                /** @description invalid_token, token_revoked, access_token_required, refresh_token_required, invalid_email_or_password */
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_token`: The token is invalid
+                 *     - `token_revoked`: This token has been revoked
+                 *     - `access_token_required`: This needs an access token, not a refresh token
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_token",
+                         *       "message": "The token is invalid"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "invalid_token" | "token_revoked" | "access_token_required";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description account_not_verified, insufficient_permissions */
+                /**
+                 * @description error_code is one of:
+                 *     - `account_not_verified`: This account has not verified its email yet
+                 */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "account_not_verified",
+                         *       "message": "This account has not verified its email yet"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "account_not_verified";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description validation_error (details lists each problem) */
+                /**
+                 * @description error_code is one of:
+                 *     - `validation_error`: The request is not valid (`details` names each field and problem)
+                 */
                 422: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "validation_error",
+                         *       "message": "The request is not valid",
+                         *       "resolution": "Correct the fields listed in details and try again"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "validation_error";
                             message: string;
                             resolution?: string;
                         };
@@ -1126,6 +2101,16 @@ export interface paths {
             };
             requestBody: {
                 content: {
+                    /**
+                     * @example {
+                     *       "author": "Ursula K. Le Guin",
+                     *       "language": "English",
+                     *       "page_count": 286,
+                     *       "published_date": "1969-03-01",
+                     *       "publisher": "Ace Books",
+                     *       "title": "The Left Hand of Darkness"
+                     *     }
+                     */
                     "application/json": {
                         author: string;
                         language: string;
@@ -1147,6 +2132,20 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "author": "Ursula K. Le Guin",
+                         *       "created_at": "2026-11-30T10:02:00.000Z",
+                         *       "language": "English",
+                         *       "page_count": 286,
+                         *       "published_date": "1969-03-01",
+                         *       "publisher": "Ace Books",
+                         *       "title": "The Left Hand of Darkness",
+                         *       "uid": "9b2d7f4e-1a3c-4b8d-9e6f-5c4b3a2d1e0f",
+                         *       "updated_at": "2026-11-30T10:02:00.000Z",
+                         *       "user_uid": "3f8e2b1c-7d4a-4e9b-a6c5-0b1d2e3f4a5b"
+                         *     }
+                         */
                         "application/json": {
                             author: string;
                             /** Format: date-time */
@@ -1166,52 +2165,166 @@ export interface paths {
                         };
                     };
                 };
-                /** @description invalid_token, token_revoked, access_token_required, refresh_token_required, invalid_email_or_password */
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_json`: The body is not valid JSON
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_json",
+                         *       "message": "The body is not valid JSON"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "invalid_json";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_token`: The token is invalid
+                 *     - `token_revoked`: This token has been revoked
+                 *     - `access_token_required`: This needs an access token, not a refresh token
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_token",
+                         *       "message": "The token is invalid"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "invalid_token" | "token_revoked" | "access_token_required";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description account_not_verified, insufficient_permissions */
+                /**
+                 * @description error_code is one of:
+                 *     - `account_not_verified`: This account has not verified its email yet
+                 */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "account_not_verified",
+                         *       "message": "This account has not verified its email yet"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "account_not_verified";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description validation_error (details lists each problem) */
-                422: {
+                /**
+                 * @description error_code is one of:
+                 *     - `payload_too_large`: The body is larger than 1 MiB
+                 */
+                413: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "payload_too_large",
+                         *       "message": "The body is larger than 1 MiB"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "payload_too_large";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `unsupported_media_type`: The body must be JSON
+                 */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "unsupported_media_type",
+                         *       "message": "The body must be JSON"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "unsupported_media_type";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `validation_error`: The request is not valid (`details` names each field and problem)
+                 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "validation_error",
+                         *       "message": "The request is not valid",
+                         *       "resolution": "Correct the fields listed in details and try again"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "validation_error";
                             message: string;
                             resolution?: string;
                         };
@@ -1235,9 +2348,9 @@ export interface paths {
         /** A user's books, newest first; the total is in X-Total-Count */
         get: {
             parameters: {
-                query: {
-                    limit: number;
-                    offset: number;
+                query?: {
+                    limit?: number;
+                    offset?: number;
                 };
                 header?: never;
                 path: {
@@ -1253,6 +2366,22 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example [
+                         *       {
+                         *         "author": "Ursula K. Le Guin",
+                         *         "created_at": "2026-11-30T10:02:00.000Z",
+                         *         "language": "English",
+                         *         "page_count": 286,
+                         *         "published_date": "1969-03-01",
+                         *         "publisher": "Ace Books",
+                         *         "title": "The Left Hand of Darkness",
+                         *         "uid": "9b2d7f4e-1a3c-4b8d-9e6f-5c4b3a2d1e0f",
+                         *         "updated_at": "2026-11-30T10:02:00.000Z",
+                         *         "user_uid": "3f8e2b1c-7d4a-4e9b-a6c5-0b1d2e3f4a5b"
+                         *       }
+                         *     ]
+                         */
                         "application/json": {
                             author: string;
                             /** Format: date-time */
@@ -1272,69 +2401,112 @@ export interface paths {
                         }[];
                     };
                 };
-                /** @description invalid_token, token_revoked, access_token_required, refresh_token_required, invalid_email_or_password */
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_token`: The token is invalid
+                 *     - `token_revoked`: This token has been revoked
+                 *     - `access_token_required`: This needs an access token, not a refresh token
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_token",
+                         *       "message": "The token is invalid"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "invalid_token" | "token_revoked" | "access_token_required";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description account_not_verified, insufficient_permissions */
+                /**
+                 * @description error_code is one of:
+                 *     - `account_not_verified`: This account has not verified its email yet
+                 */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "account_not_verified",
+                         *       "message": "This account has not verified its email yet"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "account_not_verified";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description not found (the error_code names what) */
+                /**
+                 * @description error_code is one of:
+                 *     - `user_not_found`: No user has this id
+                 */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "user_not_found",
+                         *       "message": "No user has this id"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "user_not_found";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description validation_error (details lists each problem) */
+                /**
+                 * @description error_code is one of:
+                 *     - `validation_error`: The request is not valid (`details` names each field and problem)
+                 */
                 422: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "validation_error",
+                         *       "message": "The request is not valid",
+                         *       "resolution": "Correct the fields listed in details and try again"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "validation_error";
                             message: string;
                             resolution?: string;
                         };
@@ -1375,6 +2547,38 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "author": "Ursula K. Le Guin",
+                         *       "created_at": "2026-11-30T10:02:00.000Z",
+                         *       "language": "English",
+                         *       "page_count": 286,
+                         *       "published_date": "1969-03-01",
+                         *       "publisher": "Ace Books",
+                         *       "reviews": [
+                         *         {
+                         *           "book_uid": "9b2d7f4e-1a3c-4b8d-9e6f-5c4b3a2d1e0f",
+                         *           "created_at": "2026-11-30T10:30:00.000Z",
+                         *           "rating": 5,
+                         *           "review_text": "A winter world and an envoy who learns to trust: quiet, strange and unforgettable.",
+                         *           "uid": "6a5b4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d",
+                         *           "updated_at": "2026-11-30T10:30:00.000Z",
+                         *           "user_uid": "3f8e2b1c-7d4a-4e9b-a6c5-0b1d2e3f4a5b"
+                         *         }
+                         *       ],
+                         *       "tags": [
+                         *         {
+                         *           "created_at": "2026-11-30T10:05:00.000Z",
+                         *           "name": "Science fiction",
+                         *           "uid": "1d2c3b4a-5f6e-4d7c-8b9a-0f1e2d3c4b5a"
+                         *         }
+                         *       ],
+                         *       "title": "The Left Hand of Darkness",
+                         *       "uid": "9b2d7f4e-1a3c-4b8d-9e6f-5c4b3a2d1e0f",
+                         *       "updated_at": "2026-11-30T10:02:00.000Z",
+                         *       "user_uid": "3f8e2b1c-7d4a-4e9b-a6c5-0b1d2e3f4a5b"
+                         *     }
+                         */
                         "application/json": {
                             author: string;
                             /** Format: date-time */
@@ -1415,69 +2619,112 @@ export interface paths {
                         };
                     };
                 };
-                /** @description invalid_token, token_revoked, access_token_required, refresh_token_required, invalid_email_or_password */
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_token`: The token is invalid
+                 *     - `token_revoked`: This token has been revoked
+                 *     - `access_token_required`: This needs an access token, not a refresh token
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_token",
+                         *       "message": "The token is invalid"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "invalid_token" | "token_revoked" | "access_token_required";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description account_not_verified, insufficient_permissions */
+                /**
+                 * @description error_code is one of:
+                 *     - `account_not_verified`: This account has not verified its email yet
+                 */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "account_not_verified",
+                         *       "message": "This account has not verified its email yet"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "account_not_verified";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description not found (the error_code names what) */
+                /**
+                 * @description error_code is one of:
+                 *     - `book_not_found`: No book has this id
+                 */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "book_not_found",
+                         *       "message": "No book has this id"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "book_not_found";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description validation_error (details lists each problem) */
+                /**
+                 * @description error_code is one of:
+                 *     - `validation_error`: The request is not valid (`details` names each field and problem)
+                 */
                 422: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "validation_error",
+                         *       "message": "The request is not valid",
+                         *       "resolution": "Correct the fields listed in details and try again"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "validation_error";
                             message: string;
                             resolution?: string;
                         };
@@ -1506,69 +2753,194 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description invalid_token, token_revoked, access_token_required, refresh_token_required, invalid_email_or_password */
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_json`: The body is not valid JSON
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_json",
+                         *       "message": "The body is not valid JSON"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "invalid_json";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_token`: The token is invalid
+                 *     - `token_revoked`: This token has been revoked
+                 *     - `access_token_required`: This needs an access token, not a refresh token
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_token",
+                         *       "message": "The token is invalid"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "invalid_token" | "token_revoked" | "access_token_required";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description account_not_verified, insufficient_permissions */
+                /**
+                 * @description error_code is one of:
+                 *     - `account_not_verified`: This account has not verified its email yet
+                 *     - `insufficient_permissions`: This needs an admin account
+                 */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "account_not_verified",
+                         *       "message": "This account has not verified its email yet"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "account_not_verified" | "insufficient_permissions";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description not found (the error_code names what) */
+                /**
+                 * @description error_code is one of:
+                 *     - `book_not_found`: No book has this id
+                 */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "book_not_found",
+                         *       "message": "No book has this id"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "book_not_found";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description validation_error (details lists each problem) */
-                422: {
+                /**
+                 * @description error_code is one of:
+                 *     - `payload_too_large`: The body is larger than 1 MiB
+                 */
+                413: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "payload_too_large",
+                         *       "message": "The body is larger than 1 MiB"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "payload_too_large";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `unsupported_media_type`: The body must be JSON
+                 */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "unsupported_media_type",
+                         *       "message": "The body must be JSON"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "unsupported_media_type";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `validation_error`: The request is not valid (`details` names each field and problem)
+                 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "validation_error",
+                         *       "message": "The request is not valid",
+                         *       "resolution": "Correct the fields listed in details and try again"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "validation_error";
                             message: string;
                             resolution?: string;
                         };
@@ -1590,6 +2962,12 @@ export interface paths {
             };
             requestBody: {
                 content: {
+                    /**
+                     * @example {
+                     *       "page_count": 304,
+                     *       "publisher": "Penguin Books"
+                     *     }
+                     */
                     "application/json": {
                         author?: string;
                         language?: string;
@@ -1611,6 +2989,20 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "author": "Ursula K. Le Guin",
+                         *       "created_at": "2026-11-30T10:02:00.000Z",
+                         *       "language": "English",
+                         *       "page_count": 286,
+                         *       "published_date": "1969-03-01",
+                         *       "publisher": "Ace Books",
+                         *       "title": "The Left Hand of Darkness",
+                         *       "uid": "9b2d7f4e-1a3c-4b8d-9e6f-5c4b3a2d1e0f",
+                         *       "updated_at": "2026-11-30T10:02:00.000Z",
+                         *       "user_uid": "3f8e2b1c-7d4a-4e9b-a6c5-0b1d2e3f4a5b"
+                         *     }
+                         */
                         "application/json": {
                             author: string;
                             /** Format: date-time */
@@ -1630,69 +3022,194 @@ export interface paths {
                         };
                     };
                 };
-                /** @description invalid_token, token_revoked, access_token_required, refresh_token_required, invalid_email_or_password */
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_json`: The body is not valid JSON
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_json",
+                         *       "message": "The body is not valid JSON"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "invalid_json";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_token`: The token is invalid
+                 *     - `token_revoked`: This token has been revoked
+                 *     - `access_token_required`: This needs an access token, not a refresh token
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_token",
+                         *       "message": "The token is invalid"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "invalid_token" | "token_revoked" | "access_token_required";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description account_not_verified, insufficient_permissions */
+                /**
+                 * @description error_code is one of:
+                 *     - `account_not_verified`: This account has not verified its email yet
+                 *     - `insufficient_permissions`: This needs an admin account
+                 */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "account_not_verified",
+                         *       "message": "This account has not verified its email yet"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "account_not_verified" | "insufficient_permissions";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description not found (the error_code names what) */
+                /**
+                 * @description error_code is one of:
+                 *     - `book_not_found`: No book has this id
+                 */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "book_not_found",
+                         *       "message": "No book has this id"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "book_not_found";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description validation_error (details lists each problem) */
-                422: {
+                /**
+                 * @description error_code is one of:
+                 *     - `payload_too_large`: The body is larger than 1 MiB
+                 */
+                413: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "payload_too_large",
+                         *       "message": "The body is larger than 1 MiB"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "payload_too_large";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `unsupported_media_type`: The body must be JSON
+                 */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "unsupported_media_type",
+                         *       "message": "The body must be JSON"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "unsupported_media_type";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `validation_error`: The request is not valid (`details` names each field and problem)
+                 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "validation_error",
+                         *       "message": "The request is not valid",
+                         *       "resolution": "Correct the fields listed in details and try again"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "validation_error";
                             message: string;
                             resolution?: string;
                         };
@@ -1727,6 +3244,20 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "counts": {
+                         *         "failed": 0,
+                         *         "queued": 0,
+                         *         "sent": 2,
+                         *         "suppressed": 0
+                         *       },
+                         *       "created_at": "2026-11-30T11:00:00.000Z",
+                         *       "id": "e4d3c2b1-a0f9-4e8d-b7c6-5a4b3c2d1e0f",
+                         *       "recipients": 2,
+                         *       "subject": "New books this week"
+                         *     }
+                         */
                         "application/json": {
                             /** @description Its messages by state; queued includes those its fan-out has still to record */
                             counts: {
@@ -1744,69 +3275,112 @@ export interface paths {
                         };
                     };
                 };
-                /** @description invalid_token, token_revoked, access_token_required, refresh_token_required, invalid_email_or_password */
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_token`: The token is invalid
+                 *     - `token_revoked`: This token has been revoked
+                 *     - `access_token_required`: This needs an access token, not a refresh token
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_token",
+                         *       "message": "The token is invalid"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "invalid_token" | "token_revoked" | "access_token_required";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description account_not_verified, insufficient_permissions */
+                /**
+                 * @description error_code is one of:
+                 *     - `insufficient_permissions`: This needs an admin account
+                 */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "insufficient_permissions",
+                         *       "message": "This needs an admin account"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "insufficient_permissions";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description not found (the error_code names what) */
+                /**
+                 * @description error_code is one of:
+                 *     - `not_found`: Nothing has this name or id
+                 */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "not_found",
+                         *       "message": "Nothing has this name or id"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "not_found";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description validation_error (details lists each problem) */
+                /**
+                 * @description error_code is one of:
+                 *     - `validation_error`: The request is not valid (`details` names each field and problem)
+                 */
                 422: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "validation_error",
+                         *       "message": "The request is not valid",
+                         *       "resolution": "Correct the fields listed in details and try again"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "validation_error";
                             message: string;
                             resolution?: string;
                         };
@@ -1832,9 +3406,9 @@ export interface paths {
         /** The mail ledger, newest first: one entry for every message, its state and what the server said; admin only */
         get: {
             parameters: {
-                query: {
-                    limit: number;
-                    offset: number;
+                query?: {
+                    limit?: number;
+                    offset?: number;
                     /** @description compared case-insensitively */
                     recipient?: string;
                     kind?: "verify" | "reset" | "bulk";
@@ -1853,6 +3427,25 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example [
+                         *       {
+                         *         "attempts": 1,
+                         *         "created_at": "2026-11-30T11:00:00.300Z",
+                         *         "id": "f1e2d3c4-b5a6-4f7e-8d9c-0b1a2f3e4d5c",
+                         *         "kind": "bulk",
+                         *         "mailing_id": "e4d3c2b1-a0f9-4e8d-b7c6-5a4b3c2d1e0f",
+                         *         "message_id": "<f1e2d3c4-b5a6-4f7e-8d9c-0b1a2f3e4d5c@bookly.example>",
+                         *         "reason": null,
+                         *         "recipient": "grace@example.com",
+                         *         "sent_at": "2026-11-30T11:00:01.200Z",
+                         *         "smtp_response": "250 2.0.0 Ok: queued as 4F2A81C3",
+                         *         "state": "sent",
+                         *         "subject": "New books this week",
+                         *         "task_id": "c7a1e5d3-2b4f-4a6c-8e9d-1f0a2b3c4d5e"
+                         *       }
+                         *     ]
+                         */
                         "application/json": {
                             /** @description Sends begun */
                             attempts: number;
@@ -1875,52 +3468,85 @@ export interface paths {
                         }[];
                     };
                 };
-                /** @description invalid_token, token_revoked, access_token_required, refresh_token_required, invalid_email_or_password */
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_token`: The token is invalid
+                 *     - `token_revoked`: This token has been revoked
+                 *     - `access_token_required`: This needs an access token, not a refresh token
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_token",
+                         *       "message": "The token is invalid"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "invalid_token" | "token_revoked" | "access_token_required";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description account_not_verified, insufficient_permissions */
+                /**
+                 * @description error_code is one of:
+                 *     - `insufficient_permissions`: This needs an admin account
+                 */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "insufficient_permissions",
+                         *       "message": "This needs an admin account"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "insufficient_permissions";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description validation_error (details lists each problem) */
+                /**
+                 * @description error_code is one of:
+                 *     - `validation_error`: The request is not valid (`details` names each field and problem)
+                 */
                 422: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "validation_error",
+                         *       "message": "The request is not valid",
+                         *       "resolution": "Correct the fields listed in details and try again"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "validation_error";
                             message: string;
                             resolution?: string;
                         };
@@ -1959,6 +3585,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example [
+                         *       {
+                         *         "created_at": "2026-11-30T12:10:00.000Z",
+                         *         "email": "grace@example.com",
+                         *         "reason": "unsubscribed"
+                         *       }
+                         *     ]
+                         */
                         "application/json": {
                             /** Format: date-time */
                             created_at: string;
@@ -1968,35 +3603,57 @@ export interface paths {
                         }[];
                     };
                 };
-                /** @description invalid_token, token_revoked, access_token_required, refresh_token_required, invalid_email_or_password */
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_token`: The token is invalid
+                 *     - `token_revoked`: This token has been revoked
+                 *     - `access_token_required`: This needs an access token, not a refresh token
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_token",
+                         *       "message": "The token is invalid"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "invalid_token" | "token_revoked" | "access_token_required";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description account_not_verified, insufficient_permissions */
+                /**
+                 * @description error_code is one of:
+                 *     - `insufficient_permissions`: This needs an admin account
+                 */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "insufficient_permissions",
+                         *       "message": "This needs an admin account"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "insufficient_permissions";
                             message: string;
                             resolution?: string;
                         };
@@ -2041,69 +3698,193 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description invalid_token, token_revoked, access_token_required, refresh_token_required, invalid_email_or_password */
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_json`: The body is not valid JSON
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_json",
+                         *       "message": "The body is not valid JSON"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "invalid_json";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_token`: The token is invalid
+                 *     - `token_revoked`: This token has been revoked
+                 *     - `access_token_required`: This needs an access token, not a refresh token
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_token",
+                         *       "message": "The token is invalid"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "invalid_token" | "token_revoked" | "access_token_required";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description account_not_verified, insufficient_permissions */
+                /**
+                 * @description error_code is one of:
+                 *     - `insufficient_permissions`: This needs an admin account
+                 */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "insufficient_permissions",
+                         *       "message": "This needs an admin account"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "insufficient_permissions";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description not found (the error_code names what) */
+                /**
+                 * @description error_code is one of:
+                 *     - `not_found`: Nothing has this name or id
+                 */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "not_found",
+                         *       "message": "Nothing has this name or id"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "not_found";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description validation_error (details lists each problem) */
-                422: {
+                /**
+                 * @description error_code is one of:
+                 *     - `payload_too_large`: The body is larger than 1 MiB
+                 */
+                413: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "payload_too_large",
+                         *       "message": "The body is larger than 1 MiB"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "payload_too_large";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `unsupported_media_type`: The body must be JSON
+                 */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "unsupported_media_type",
+                         *       "message": "The body must be JSON"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "unsupported_media_type";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `validation_error`: The request is not valid (`details` names each field and problem)
+                 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "validation_error",
+                         *       "message": "The request is not valid",
+                         *       "resolution": "Correct the fields listed in details and try again"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "validation_error";
                             message: string;
                             resolution?: string;
                         };
@@ -2141,23 +3922,39 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "message": "POST List-Unsubscribe=One-Click (urlencoded) or {} to this URL to unsubscribe"
+                         *     }
+                         */
                         "application/json": {
                             message: string;
                         };
                     };
                 };
-                /** @description invalid_link, invalid_json */
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_link`: This link is invalid, has expired or has already been used
+                 */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_link",
+                         *       "message": "This link is invalid, has expired or has already been used",
+                         *       "resolution": "Ask for a new link"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "invalid_link";
                             message: string;
                             resolution?: string;
                         };
@@ -2187,40 +3984,121 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "message": "You are unsubscribed: no more mailings will come to this address. Mail about your account (a sign-up, a password reset) still will."
+                         *     }
+                         */
                         "application/json": {
                             message: string;
                         };
                     };
                 };
-                /** @description invalid_link, invalid_json */
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_json`: The body is not valid JSON
+                 *     - `invalid_link`: This link is invalid, has expired or has already been used
+                 */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_json",
+                         *       "message": "The body is not valid JSON"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "invalid_json" | "invalid_link";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description validation_error (details lists each problem) */
-                422: {
+                /**
+                 * @description error_code is one of:
+                 *     - `payload_too_large`: The body is larger than 1 MiB
+                 */
+                413: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "payload_too_large",
+                         *       "message": "The body is larger than 1 MiB"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "payload_too_large";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `unsupported_media_type`: The body must be JSON
+                 */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "unsupported_media_type",
+                         *       "message": "The body must be JSON"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "unsupported_media_type";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `validation_error`: The request is not valid (`details` names each field and problem)
+                 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "validation_error",
+                         *       "message": "The request is not valid",
+                         *       "resolution": "Correct the fields listed in details and try again"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "validation_error";
                             message: string;
                             resolution?: string;
                         };
@@ -2257,6 +4135,30 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example [
+                         *       {
+                         *         "counts": {
+                         *           "active": 1,
+                         *           "cancelled": 0,
+                         *           "completed": 120,
+                         *           "delayed": 0,
+                         *           "failed": 2,
+                         *           "pending": 3
+                         *         },
+                         *         "lane": "bulk",
+                         *         "oldest_waiting_seconds": 1.5,
+                         *         "paused": false,
+                         *         "per_minute": [
+                         *           {
+                         *             "completed": 12,
+                         *             "failed": 0,
+                         *             "minute": "2026-11-30T11:00:00.000Z"
+                         *           }
+                         *         ]
+                         *       }
+                         *     ]
+                         */
                         "application/json": {
                             counts: {
                                 active: number;
@@ -2279,35 +4181,57 @@ export interface paths {
                         }[];
                     };
                 };
-                /** @description invalid_token, token_revoked, access_token_required, refresh_token_required, invalid_email_or_password */
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_token`: The token is invalid
+                 *     - `token_revoked`: This token has been revoked
+                 *     - `access_token_required`: This needs an access token, not a refresh token
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_token",
+                         *       "message": "The token is invalid"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "invalid_token" | "token_revoked" | "access_token_required";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description account_not_verified, insufficient_permissions */
+                /**
+                 * @description error_code is one of:
+                 *     - `insufficient_permissions`: This needs an admin account
+                 */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "insufficient_permissions",
+                         *       "message": "This needs an admin account"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "insufficient_permissions";
                             message: string;
                             resolution?: string;
                         };
@@ -2350,75 +4274,205 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "lane": "bulk",
+                         *       "paused": true
+                         *     }
+                         */
                         "application/json": {
                             lane: string;
                             paused: boolean;
                         };
                     };
                 };
-                /** @description invalid_token, token_revoked, access_token_required, refresh_token_required, invalid_email_or_password */
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_json`: The body is not valid JSON
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_json",
+                         *       "message": "The body is not valid JSON"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "invalid_json";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_token`: The token is invalid
+                 *     - `token_revoked`: This token has been revoked
+                 *     - `access_token_required`: This needs an access token, not a refresh token
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_token",
+                         *       "message": "The token is invalid"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "invalid_token" | "token_revoked" | "access_token_required";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description account_not_verified, insufficient_permissions */
+                /**
+                 * @description error_code is one of:
+                 *     - `insufficient_permissions`: This needs an admin account
+                 */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "insufficient_permissions",
+                         *       "message": "This needs an admin account"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "insufficient_permissions";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description not found (the error_code names what) */
+                /**
+                 * @description error_code is one of:
+                 *     - `not_found`: Nothing has this name or id
+                 */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "not_found",
+                         *       "message": "Nothing has this name or id"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "not_found";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description validation_error (details lists each problem) */
-                422: {
+                /**
+                 * @description error_code is one of:
+                 *     - `payload_too_large`: The body is larger than 1 MiB
+                 */
+                413: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "payload_too_large",
+                         *       "message": "The body is larger than 1 MiB"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "payload_too_large";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `unsupported_media_type`: The body must be JSON
+                 */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "unsupported_media_type",
+                         *       "message": "The body must be JSON"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "unsupported_media_type";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `validation_error`: The request is not valid (`details` names each field and problem)
+                 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "validation_error",
+                         *       "message": "The request is not valid",
+                         *       "resolution": "Correct the fields listed in details and try again"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "validation_error";
                             message: string;
                             resolution?: string;
                         };
@@ -2459,75 +4513,205 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "lane": "bulk",
+                         *       "paused": true
+                         *     }
+                         */
                         "application/json": {
                             lane: string;
                             paused: boolean;
                         };
                     };
                 };
-                /** @description invalid_token, token_revoked, access_token_required, refresh_token_required, invalid_email_or_password */
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_json`: The body is not valid JSON
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_json",
+                         *       "message": "The body is not valid JSON"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "invalid_json";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_token`: The token is invalid
+                 *     - `token_revoked`: This token has been revoked
+                 *     - `access_token_required`: This needs an access token, not a refresh token
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_token",
+                         *       "message": "The token is invalid"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "invalid_token" | "token_revoked" | "access_token_required";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description account_not_verified, insufficient_permissions */
+                /**
+                 * @description error_code is one of:
+                 *     - `insufficient_permissions`: This needs an admin account
+                 */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "insufficient_permissions",
+                         *       "message": "This needs an admin account"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "insufficient_permissions";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description not found (the error_code names what) */
+                /**
+                 * @description error_code is one of:
+                 *     - `not_found`: Nothing has this name or id
+                 */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "not_found",
+                         *       "message": "Nothing has this name or id"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "not_found";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description validation_error (details lists each problem) */
-                422: {
+                /**
+                 * @description error_code is one of:
+                 *     - `payload_too_large`: The body is larger than 1 MiB
+                 */
+                413: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "payload_too_large",
+                         *       "message": "The body is larger than 1 MiB"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "payload_too_large";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `unsupported_media_type`: The body must be JSON
+                 */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "unsupported_media_type",
+                         *       "message": "The body must be JSON"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "unsupported_media_type";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `validation_error`: The request is not valid (`details` names each field and problem)
+                 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "validation_error",
+                         *       "message": "The request is not valid",
+                         *       "resolution": "Correct the fields listed in details and try again"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "validation_error";
                             message: string;
                             resolution?: string;
                         };
@@ -2551,9 +4735,9 @@ export interface paths {
         /** Every review, newest first; admin only; the total is in X-Total-Count */
         get: {
             parameters: {
-                query: {
-                    limit: number;
-                    offset: number;
+                query?: {
+                    limit?: number;
+                    offset?: number;
                 };
                 header?: never;
                 path?: never;
@@ -2567,6 +4751,19 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example [
+                         *       {
+                         *         "book_uid": "9b2d7f4e-1a3c-4b8d-9e6f-5c4b3a2d1e0f",
+                         *         "created_at": "2026-11-30T10:30:00.000Z",
+                         *         "rating": 5,
+                         *         "review_text": "A winter world and an envoy who learns to trust: quiet, strange and unforgettable.",
+                         *         "uid": "6a5b4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d",
+                         *         "updated_at": "2026-11-30T10:30:00.000Z",
+                         *         "user_uid": "3f8e2b1c-7d4a-4e9b-a6c5-0b1d2e3f4a5b"
+                         *       }
+                         *     ]
+                         */
                         "application/json": {
                             /** Format: uuid */
                             book_uid: string;
@@ -2583,52 +4780,86 @@ export interface paths {
                         }[];
                     };
                 };
-                /** @description invalid_token, token_revoked, access_token_required, refresh_token_required, invalid_email_or_password */
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_token`: The token is invalid
+                 *     - `token_revoked`: This token has been revoked
+                 *     - `access_token_required`: This needs an access token, not a refresh token
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_token",
+                         *       "message": "The token is invalid"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "invalid_token" | "token_revoked" | "access_token_required";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description account_not_verified, insufficient_permissions */
+                /**
+                 * @description error_code is one of:
+                 *     - `account_not_verified`: This account has not verified its email yet
+                 *     - `insufficient_permissions`: This needs an admin account
+                 */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "account_not_verified",
+                         *       "message": "This account has not verified its email yet"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "account_not_verified" | "insufficient_permissions";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description validation_error (details lists each problem) */
+                /**
+                 * @description error_code is one of:
+                 *     - `validation_error`: The request is not valid (`details` names each field and problem)
+                 */
                 422: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "validation_error",
+                         *       "message": "The request is not valid",
+                         *       "resolution": "Correct the fields listed in details and try again"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "validation_error";
                             message: string;
                             resolution?: string;
                         };
@@ -2665,6 +4896,12 @@ export interface paths {
             };
             requestBody: {
                 content: {
+                    /**
+                     * @example {
+                     *       "rating": 5,
+                     *       "review_text": "A winter world and an envoy who learns to trust: quiet, strange and unforgettable."
+                     *     }
+                     */
                     "application/json": {
                         rating: number;
                         review_text: string;
@@ -2678,6 +4915,17 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "book_uid": "9b2d7f4e-1a3c-4b8d-9e6f-5c4b3a2d1e0f",
+                         *       "created_at": "2026-11-30T10:30:00.000Z",
+                         *       "rating": 5,
+                         *       "review_text": "A winter world and an envoy who learns to trust: quiet, strange and unforgettable.",
+                         *       "uid": "6a5b4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d",
+                         *       "updated_at": "2026-11-30T10:30:00.000Z",
+                         *       "user_uid": "3f8e2b1c-7d4a-4e9b-a6c5-0b1d2e3f4a5b"
+                         *     }
+                         */
                         "application/json": {
                             /** Format: uuid */
                             book_uid: string;
@@ -2694,69 +4942,193 @@ export interface paths {
                         };
                     };
                 };
-                /** @description invalid_token, token_revoked, access_token_required, refresh_token_required, invalid_email_or_password */
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_json`: The body is not valid JSON
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_json",
+                         *       "message": "The body is not valid JSON"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "invalid_json";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_token`: The token is invalid
+                 *     - `token_revoked`: This token has been revoked
+                 *     - `access_token_required`: This needs an access token, not a refresh token
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_token",
+                         *       "message": "The token is invalid"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "invalid_token" | "token_revoked" | "access_token_required";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description account_not_verified, insufficient_permissions */
+                /**
+                 * @description error_code is one of:
+                 *     - `account_not_verified`: This account has not verified its email yet
+                 */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "account_not_verified",
+                         *       "message": "This account has not verified its email yet"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "account_not_verified";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description not found (the error_code names what) */
+                /**
+                 * @description error_code is one of:
+                 *     - `book_not_found`: No book has this id
+                 */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "book_not_found",
+                         *       "message": "No book has this id"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "book_not_found";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description validation_error (details lists each problem) */
-                422: {
+                /**
+                 * @description error_code is one of:
+                 *     - `payload_too_large`: The body is larger than 1 MiB
+                 */
+                413: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "payload_too_large",
+                         *       "message": "The body is larger than 1 MiB"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "payload_too_large";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `unsupported_media_type`: The body must be JSON
+                 */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "unsupported_media_type",
+                         *       "message": "The body must be JSON"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "unsupported_media_type";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `validation_error`: The request is not valid (`details` names each field and problem)
+                 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "validation_error",
+                         *       "message": "The request is not valid",
+                         *       "resolution": "Correct the fields listed in details and try again"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "validation_error";
                             message: string;
                             resolution?: string;
                         };
@@ -2795,6 +5167,17 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "book_uid": "9b2d7f4e-1a3c-4b8d-9e6f-5c4b3a2d1e0f",
+                         *       "created_at": "2026-11-30T10:30:00.000Z",
+                         *       "rating": 5,
+                         *       "review_text": "A winter world and an envoy who learns to trust: quiet, strange and unforgettable.",
+                         *       "uid": "6a5b4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d",
+                         *       "updated_at": "2026-11-30T10:30:00.000Z",
+                         *       "user_uid": "3f8e2b1c-7d4a-4e9b-a6c5-0b1d2e3f4a5b"
+                         *     }
+                         */
                         "application/json": {
                             /** Format: uuid */
                             book_uid: string;
@@ -2811,69 +5194,112 @@ export interface paths {
                         };
                     };
                 };
-                /** @description invalid_token, token_revoked, access_token_required, refresh_token_required, invalid_email_or_password */
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_token`: The token is invalid
+                 *     - `token_revoked`: This token has been revoked
+                 *     - `access_token_required`: This needs an access token, not a refresh token
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_token",
+                         *       "message": "The token is invalid"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "invalid_token" | "token_revoked" | "access_token_required";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description account_not_verified, insufficient_permissions */
+                /**
+                 * @description error_code is one of:
+                 *     - `account_not_verified`: This account has not verified its email yet
+                 */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "account_not_verified",
+                         *       "message": "This account has not verified its email yet"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "account_not_verified";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description not found (the error_code names what) */
+                /**
+                 * @description error_code is one of:
+                 *     - `review_not_found`: No review has this id
+                 */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "review_not_found",
+                         *       "message": "No review has this id"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "review_not_found";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description validation_error (details lists each problem) */
+                /**
+                 * @description error_code is one of:
+                 *     - `validation_error`: The request is not valid (`details` names each field and problem)
+                 */
                 422: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "validation_error",
+                         *       "message": "The request is not valid",
+                         *       "resolution": "Correct the fields listed in details and try again"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "validation_error";
                             message: string;
                             resolution?: string;
                         };
@@ -2902,69 +5328,194 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description invalid_token, token_revoked, access_token_required, refresh_token_required, invalid_email_or_password */
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_json`: The body is not valid JSON
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_json",
+                         *       "message": "The body is not valid JSON"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "invalid_json";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_token`: The token is invalid
+                 *     - `token_revoked`: This token has been revoked
+                 *     - `access_token_required`: This needs an access token, not a refresh token
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_token",
+                         *       "message": "The token is invalid"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "invalid_token" | "token_revoked" | "access_token_required";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description account_not_verified, insufficient_permissions */
+                /**
+                 * @description error_code is one of:
+                 *     - `account_not_verified`: This account has not verified its email yet
+                 *     - `insufficient_permissions`: This needs an admin account
+                 */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "account_not_verified",
+                         *       "message": "This account has not verified its email yet"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "account_not_verified" | "insufficient_permissions";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description not found (the error_code names what) */
+                /**
+                 * @description error_code is one of:
+                 *     - `review_not_found`: No review has this id
+                 */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "review_not_found",
+                         *       "message": "No review has this id"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "review_not_found";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description validation_error (details lists each problem) */
-                422: {
+                /**
+                 * @description error_code is one of:
+                 *     - `payload_too_large`: The body is larger than 1 MiB
+                 */
+                413: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "payload_too_large",
+                         *       "message": "The body is larger than 1 MiB"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "payload_too_large";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `unsupported_media_type`: The body must be JSON
+                 */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "unsupported_media_type",
+                         *       "message": "The body must be JSON"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "unsupported_media_type";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `validation_error`: The request is not valid (`details` names each field and problem)
+                 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "validation_error",
+                         *       "message": "The request is not valid",
+                         *       "resolution": "Correct the fields listed in details and try again"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "validation_error";
                             message: string;
                             resolution?: string;
                         };
@@ -3000,6 +5551,18 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example [
+                         *       {
+                         *         "cron": "0 * * * *",
+                         *         "last_run_at": "2026-11-30T11:00:00.000Z",
+                         *         "last_task_id": "0e1d2c3b-4a5f-4e6d-8c7b-9a0f1e2d3c4b",
+                         *         "name": "maintenance.prune",
+                         *         "next_run_at": "2026-11-30T12:00:00.000Z",
+                         *         "task": "maintenance.prune"
+                         *       }
+                         *     ]
+                         */
                         "application/json": {
                             cron: string;
                             last_run_at: string | null;
@@ -3010,35 +5573,57 @@ export interface paths {
                         }[];
                     };
                 };
-                /** @description invalid_token, token_revoked, access_token_required, refresh_token_required, invalid_email_or_password */
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_token`: The token is invalid
+                 *     - `token_revoked`: This token has been revoked
+                 *     - `access_token_required`: This needs an access token, not a refresh token
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_token",
+                         *       "message": "The token is invalid"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "invalid_token" | "token_revoked" | "access_token_required";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description account_not_verified, insufficient_permissions */
+                /**
+                 * @description error_code is one of:
+                 *     - `insufficient_permissions`: This needs an admin account
+                 */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "insufficient_permissions",
+                         *       "message": "This needs an admin account"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "insufficient_permissions";
                             message: string;
                             resolution?: string;
                         };
@@ -3077,6 +5662,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example [
+                         *       {
+                         *         "created_at": "2026-11-30T10:05:00.000Z",
+                         *         "name": "Science fiction",
+                         *         "uid": "1d2c3b4a-5f6e-4d7c-8b9a-0f1e2d3c4b5a"
+                         *       }
+                         *     ]
+                         */
                         "application/json": {
                             /** Format: date-time */
                             created_at: string;
@@ -3086,35 +5680,57 @@ export interface paths {
                         }[];
                     };
                 };
-                /** @description invalid_token, token_revoked, access_token_required, refresh_token_required, invalid_email_or_password */
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_token`: The token is invalid
+                 *     - `token_revoked`: This token has been revoked
+                 *     - `access_token_required`: This needs an access token, not a refresh token
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_token",
+                         *       "message": "The token is invalid"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "invalid_token" | "token_revoked" | "access_token_required";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description account_not_verified, insufficient_permissions */
+                /**
+                 * @description error_code is one of:
+                 *     - `account_not_verified`: This account has not verified its email yet
+                 */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "account_not_verified",
+                         *       "message": "This account has not verified its email yet"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "account_not_verified";
                             message: string;
                             resolution?: string;
                         };
@@ -3133,6 +5749,11 @@ export interface paths {
             };
             requestBody: {
                 content: {
+                    /**
+                     * @example {
+                     *       "name": "Science fiction"
+                     *     }
+                     */
                     "application/json": {
                         name: string;
                     };
@@ -3145,6 +5766,13 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "created_at": "2026-11-30T10:05:00.000Z",
+                         *       "name": "Science fiction",
+                         *       "uid": "1d2c3b4a-5f6e-4d7c-8b9a-0f1e2d3c4b5a"
+                         *     }
+                         */
                         "application/json": {
                             /** Format: date-time */
                             created_at: string;
@@ -3154,69 +5782,193 @@ export interface paths {
                         };
                     };
                 };
-                /** @description invalid_token, token_revoked, access_token_required, refresh_token_required, invalid_email_or_password */
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_json`: The body is not valid JSON
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_json",
+                         *       "message": "The body is not valid JSON"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "invalid_json";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_token`: The token is invalid
+                 *     - `token_revoked`: This token has been revoked
+                 *     - `access_token_required`: This needs an access token, not a refresh token
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_token",
+                         *       "message": "The token is invalid"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "invalid_token" | "token_revoked" | "access_token_required";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description account_not_verified, insufficient_permissions */
+                /**
+                 * @description error_code is one of:
+                 *     - `account_not_verified`: This account has not verified its email yet
+                 */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "account_not_verified",
+                         *       "message": "This account has not verified its email yet"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "account_not_verified";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description user_exists, tag_exists, task_not_retryable, task_not_cancellable */
+                /**
+                 * @description error_code is one of:
+                 *     - `tag_exists`: A tag named "Science fiction" exists already
+                 */
                 409: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "tag_exists",
+                         *       "message": "A tag named \"Science fiction\" exists already"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "tag_exists";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description validation_error (details lists each problem) */
-                422: {
+                /**
+                 * @description error_code is one of:
+                 *     - `payload_too_large`: The body is larger than 1 MiB
+                 */
+                413: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "payload_too_large",
+                         *       "message": "The body is larger than 1 MiB"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "payload_too_large";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `unsupported_media_type`: The body must be JSON
+                 */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "unsupported_media_type",
+                         *       "message": "The body must be JSON"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "unsupported_media_type";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `validation_error`: The request is not valid (`details` names each field and problem)
+                 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "validation_error",
+                         *       "message": "The request is not valid",
+                         *       "resolution": "Correct the fields listed in details and try again"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "validation_error";
                             message: string;
                             resolution?: string;
                         };
@@ -3251,6 +6003,18 @@ export interface paths {
             };
             requestBody: {
                 content: {
+                    /**
+                     * @example {
+                     *       "tags": [
+                     *         {
+                     *           "name": "Science fiction"
+                     *         },
+                     *         {
+                     *           "name": "Classics"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
                         tags: {
                             name: string;
@@ -3265,6 +6029,38 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "author": "Ursula K. Le Guin",
+                         *       "created_at": "2026-11-30T10:02:00.000Z",
+                         *       "language": "English",
+                         *       "page_count": 286,
+                         *       "published_date": "1969-03-01",
+                         *       "publisher": "Ace Books",
+                         *       "reviews": [
+                         *         {
+                         *           "book_uid": "9b2d7f4e-1a3c-4b8d-9e6f-5c4b3a2d1e0f",
+                         *           "created_at": "2026-11-30T10:30:00.000Z",
+                         *           "rating": 5,
+                         *           "review_text": "A winter world and an envoy who learns to trust: quiet, strange and unforgettable.",
+                         *           "uid": "6a5b4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d",
+                         *           "updated_at": "2026-11-30T10:30:00.000Z",
+                         *           "user_uid": "3f8e2b1c-7d4a-4e9b-a6c5-0b1d2e3f4a5b"
+                         *         }
+                         *       ],
+                         *       "tags": [
+                         *         {
+                         *           "created_at": "2026-11-30T10:05:00.000Z",
+                         *           "name": "Science fiction",
+                         *           "uid": "1d2c3b4a-5f6e-4d7c-8b9a-0f1e2d3c4b5a"
+                         *         }
+                         *       ],
+                         *       "title": "The Left Hand of Darkness",
+                         *       "uid": "9b2d7f4e-1a3c-4b8d-9e6f-5c4b3a2d1e0f",
+                         *       "updated_at": "2026-11-30T10:02:00.000Z",
+                         *       "user_uid": "3f8e2b1c-7d4a-4e9b-a6c5-0b1d2e3f4a5b"
+                         *     }
+                         */
                         "application/json": {
                             author: string;
                             /** Format: date-time */
@@ -3305,69 +6101,193 @@ export interface paths {
                         };
                     };
                 };
-                /** @description invalid_token, token_revoked, access_token_required, refresh_token_required, invalid_email_or_password */
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_json`: The body is not valid JSON
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_json",
+                         *       "message": "The body is not valid JSON"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "invalid_json";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_token`: The token is invalid
+                 *     - `token_revoked`: This token has been revoked
+                 *     - `access_token_required`: This needs an access token, not a refresh token
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_token",
+                         *       "message": "The token is invalid"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "invalid_token" | "token_revoked" | "access_token_required";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description account_not_verified, insufficient_permissions */
+                /**
+                 * @description error_code is one of:
+                 *     - `account_not_verified`: This account has not verified its email yet
+                 */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "account_not_verified",
+                         *       "message": "This account has not verified its email yet"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "account_not_verified";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description not found (the error_code names what) */
+                /**
+                 * @description error_code is one of:
+                 *     - `book_not_found`: No book has this id
+                 */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "book_not_found",
+                         *       "message": "No book has this id"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "book_not_found";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description validation_error (details lists each problem) */
-                422: {
+                /**
+                 * @description error_code is one of:
+                 *     - `payload_too_large`: The body is larger than 1 MiB
+                 */
+                413: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "payload_too_large",
+                         *       "message": "The body is larger than 1 MiB"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "payload_too_large";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `unsupported_media_type`: The body must be JSON
+                 */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "unsupported_media_type",
+                         *       "message": "The body must be JSON"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "unsupported_media_type";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `validation_error`: The request is not valid (`details` names each field and problem)
+                 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "validation_error",
+                         *       "message": "The request is not valid",
+                         *       "resolution": "Correct the fields listed in details and try again"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "validation_error";
                             message: string;
                             resolution?: string;
                         };
@@ -3401,6 +6321,11 @@ export interface paths {
             };
             requestBody: {
                 content: {
+                    /**
+                     * @example {
+                     *       "name": "Science fiction"
+                     *     }
+                     */
                     "application/json": {
                         name: string;
                     };
@@ -3413,6 +6338,13 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "created_at": "2026-11-30T10:05:00.000Z",
+                         *       "name": "Science fiction",
+                         *       "uid": "1d2c3b4a-5f6e-4d7c-8b9a-0f1e2d3c4b5a"
+                         *     }
+                         */
                         "application/json": {
                             /** Format: date-time */
                             created_at: string;
@@ -3422,86 +6354,221 @@ export interface paths {
                         };
                     };
                 };
-                /** @description invalid_token, token_revoked, access_token_required, refresh_token_required, invalid_email_or_password */
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_json`: The body is not valid JSON
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_json",
+                         *       "message": "The body is not valid JSON"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "invalid_json";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_token`: The token is invalid
+                 *     - `token_revoked`: This token has been revoked
+                 *     - `access_token_required`: This needs an access token, not a refresh token
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_token",
+                         *       "message": "The token is invalid"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "invalid_token" | "token_revoked" | "access_token_required";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description account_not_verified, insufficient_permissions */
+                /**
+                 * @description error_code is one of:
+                 *     - `account_not_verified`: This account has not verified its email yet
+                 *     - `insufficient_permissions`: This needs an admin account
+                 */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "account_not_verified",
+                         *       "message": "This account has not verified its email yet"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "account_not_verified" | "insufficient_permissions";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description not found (the error_code names what) */
+                /**
+                 * @description error_code is one of:
+                 *     - `tag_not_found`: No tag has this id
+                 */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "tag_not_found",
+                         *       "message": "No tag has this id"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "tag_not_found";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description user_exists, tag_exists, task_not_retryable, task_not_cancellable */
+                /**
+                 * @description error_code is one of:
+                 *     - `tag_exists`: A tag named "Science fiction" exists already
+                 */
                 409: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "tag_exists",
+                         *       "message": "A tag named \"Science fiction\" exists already"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "tag_exists";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description validation_error (details lists each problem) */
-                422: {
+                /**
+                 * @description error_code is one of:
+                 *     - `payload_too_large`: The body is larger than 1 MiB
+                 */
+                413: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "payload_too_large",
+                         *       "message": "The body is larger than 1 MiB"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "payload_too_large";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `unsupported_media_type`: The body must be JSON
+                 */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "unsupported_media_type",
+                         *       "message": "The body must be JSON"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "unsupported_media_type";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `validation_error`: The request is not valid (`details` names each field and problem)
+                 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "validation_error",
+                         *       "message": "The request is not valid",
+                         *       "resolution": "Correct the fields listed in details and try again"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "validation_error";
                             message: string;
                             resolution?: string;
                         };
@@ -3529,69 +6596,194 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description invalid_token, token_revoked, access_token_required, refresh_token_required, invalid_email_or_password */
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_json`: The body is not valid JSON
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_json",
+                         *       "message": "The body is not valid JSON"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "invalid_json";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_token`: The token is invalid
+                 *     - `token_revoked`: This token has been revoked
+                 *     - `access_token_required`: This needs an access token, not a refresh token
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_token",
+                         *       "message": "The token is invalid"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "invalid_token" | "token_revoked" | "access_token_required";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description account_not_verified, insufficient_permissions */
+                /**
+                 * @description error_code is one of:
+                 *     - `account_not_verified`: This account has not verified its email yet
+                 *     - `insufficient_permissions`: This needs an admin account
+                 */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "account_not_verified",
+                         *       "message": "This account has not verified its email yet"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "account_not_verified" | "insufficient_permissions";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description not found (the error_code names what) */
+                /**
+                 * @description error_code is one of:
+                 *     - `tag_not_found`: No tag has this id
+                 */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "tag_not_found",
+                         *       "message": "No tag has this id"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "tag_not_found";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description validation_error (details lists each problem) */
-                422: {
+                /**
+                 * @description error_code is one of:
+                 *     - `payload_too_large`: The body is larger than 1 MiB
+                 */
+                413: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "payload_too_large",
+                         *       "message": "The body is larger than 1 MiB"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "payload_too_large";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `unsupported_media_type`: The body must be JSON
+                 */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "unsupported_media_type",
+                         *       "message": "The body must be JSON"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "unsupported_media_type";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `validation_error`: The request is not valid (`details` names each field and problem)
+                 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "validation_error",
+                         *       "message": "The request is not valid",
+                         *       "resolution": "Correct the fields listed in details and try again"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "validation_error";
                             message: string;
                             resolution?: string;
                         };
@@ -3614,9 +6806,9 @@ export interface paths {
         /** Tasks, newest first, filtered by state, name and lane; the total is in X-Total-Count; admin only */
         get: {
             parameters: {
-                query: {
-                    limit: number;
-                    offset: number;
+                query?: {
+                    limit?: number;
+                    offset?: number;
                     state?: "pending" | "active" | "delayed" | "completed" | "failed" | "cancelled";
                     name?: string;
                     lane?: string;
@@ -3633,6 +6825,26 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example [
+                         *       {
+                         *         "attempts_made": 1,
+                         *         "created_at": "2026-11-30T11:00:00.000Z",
+                         *         "error": null,
+                         *         "finished_at": "2026-11-30T11:00:01.480Z",
+                         *         "id": "c7a1e5d3-2b4f-4a6c-8e9d-1f0a2b3c4d5e",
+                         *         "lane": "bulk",
+                         *         "max_attempts": 5,
+                         *         "name": "mail.bulk",
+                         *         "result": {
+                         *           "recipients": 2
+                         *         },
+                         *         "run_at": "2026-11-30T11:00:00.000Z",
+                         *         "started_at": "2026-11-30T11:00:00.120Z",
+                         *         "state": "completed"
+                         *       }
+                         *     ]
+                         */
                         "application/json": {
                             attempts_made: number;
                             /** Format: date-time */
@@ -3652,52 +6864,85 @@ export interface paths {
                         }[];
                     };
                 };
-                /** @description invalid_token, token_revoked, access_token_required, refresh_token_required, invalid_email_or_password */
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_token`: The token is invalid
+                 *     - `token_revoked`: This token has been revoked
+                 *     - `access_token_required`: This needs an access token, not a refresh token
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_token",
+                         *       "message": "The token is invalid"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "invalid_token" | "token_revoked" | "access_token_required";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description account_not_verified, insufficient_permissions */
+                /**
+                 * @description error_code is one of:
+                 *     - `insufficient_permissions`: This needs an admin account
+                 */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "insufficient_permissions",
+                         *       "message": "This needs an admin account"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "insufficient_permissions";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description validation_error (details lists each problem) */
+                /**
+                 * @description error_code is one of:
+                 *     - `validation_error`: The request is not valid (`details` names each field and problem)
+                 */
                 422: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "validation_error",
+                         *       "message": "The request is not valid",
+                         *       "resolution": "Correct the fields listed in details and try again"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "validation_error";
                             message: string;
                             resolution?: string;
                         };
@@ -3738,6 +6983,24 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "attempts_made": 1,
+                         *       "created_at": "2026-11-30T11:00:00.000Z",
+                         *       "error": null,
+                         *       "finished_at": "2026-11-30T11:00:01.480Z",
+                         *       "id": "c7a1e5d3-2b4f-4a6c-8e9d-1f0a2b3c4d5e",
+                         *       "lane": "bulk",
+                         *       "max_attempts": 5,
+                         *       "name": "mail.bulk",
+                         *       "result": {
+                         *         "recipients": 2
+                         *       },
+                         *       "run_at": "2026-11-30T11:00:00.000Z",
+                         *       "started_at": "2026-11-30T11:00:00.120Z",
+                         *       "state": "completed"
+                         *     }
+                         */
                         "application/json": {
                             attempts_made: number;
                             /** Format: date-time */
@@ -3757,52 +7020,85 @@ export interface paths {
                         };
                     };
                 };
-                /** @description invalid_token, token_revoked, access_token_required, refresh_token_required, invalid_email_or_password */
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_token`: The token is invalid
+                 *     - `token_revoked`: This token has been revoked
+                 *     - `access_token_required`: This needs an access token, not a refresh token
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_token",
+                         *       "message": "The token is invalid"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "invalid_token" | "token_revoked" | "access_token_required";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description not found (the error_code names what) */
+                /**
+                 * @description error_code is one of:
+                 *     - `task_not_found`: No task has this id
+                 */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "task_not_found",
+                         *       "message": "No task has this id"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "task_not_found";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description validation_error (details lists each problem) */
+                /**
+                 * @description error_code is one of:
+                 *     - `validation_error`: The request is not valid (`details` names each field and problem)
+                 */
                 422: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "validation_error",
+                         *       "message": "The request is not valid",
+                         *       "resolution": "Correct the fields listed in details and try again"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "validation_error";
                             message: string;
                             resolution?: string;
                         };
@@ -3845,6 +7141,24 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "attempts_made": 1,
+                         *       "created_at": "2026-11-30T11:00:00.000Z",
+                         *       "error": null,
+                         *       "finished_at": "2026-11-30T11:00:01.480Z",
+                         *       "id": "c7a1e5d3-2b4f-4a6c-8e9d-1f0a2b3c4d5e",
+                         *       "lane": "bulk",
+                         *       "max_attempts": 5,
+                         *       "name": "mail.bulk",
+                         *       "result": {
+                         *         "recipients": 2
+                         *       },
+                         *       "run_at": "2026-11-30T11:00:00.000Z",
+                         *       "started_at": "2026-11-30T11:00:00.120Z",
+                         *       "state": "completed"
+                         *     }
+                         */
                         "application/json": {
                             attempts_made: number;
                             /** Format: date-time */
@@ -3864,69 +7178,193 @@ export interface paths {
                         };
                     };
                 };
-                /** @description invalid_token, token_revoked, access_token_required, refresh_token_required, invalid_email_or_password */
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_json`: The body is not valid JSON
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_json",
+                         *       "message": "The body is not valid JSON"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "invalid_json";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_token`: The token is invalid
+                 *     - `token_revoked`: This token has been revoked
+                 *     - `access_token_required`: This needs an access token, not a refresh token
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_token",
+                         *       "message": "The token is invalid"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "invalid_token" | "token_revoked" | "access_token_required";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description not found (the error_code names what) */
+                /**
+                 * @description error_code is one of:
+                 *     - `task_not_found`: No task has this id
+                 */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "task_not_found",
+                         *       "message": "No task has this id"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "task_not_found";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description user_exists, tag_exists, task_not_retryable, task_not_cancellable */
+                /**
+                 * @description error_code is one of:
+                 *     - `task_not_cancellable`: The task is completed: only a pending, delayed or active task can be cancelled
+                 */
                 409: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "task_not_cancellable",
+                         *       "message": "The task is completed: only a pending, delayed or active task can be cancelled"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "task_not_cancellable";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description validation_error (details lists each problem) */
-                422: {
+                /**
+                 * @description error_code is one of:
+                 *     - `payload_too_large`: The body is larger than 1 MiB
+                 */
+                413: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "payload_too_large",
+                         *       "message": "The body is larger than 1 MiB"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "payload_too_large";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `unsupported_media_type`: The body must be JSON
+                 */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "unsupported_media_type",
+                         *       "message": "The body must be JSON"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "unsupported_media_type";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `validation_error`: The request is not valid (`details` names each field and problem)
+                 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "validation_error",
+                         *       "message": "The request is not valid",
+                         *       "resolution": "Correct the fields listed in details and try again"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "validation_error";
                             message: string;
                             resolution?: string;
                         };
@@ -3967,6 +7405,24 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "attempts_made": 1,
+                         *       "created_at": "2026-11-30T11:00:00.000Z",
+                         *       "error": null,
+                         *       "finished_at": "2026-11-30T11:00:01.480Z",
+                         *       "id": "c7a1e5d3-2b4f-4a6c-8e9d-1f0a2b3c4d5e",
+                         *       "lane": "bulk",
+                         *       "max_attempts": 5,
+                         *       "name": "mail.bulk",
+                         *       "result": {
+                         *         "recipients": 2
+                         *       },
+                         *       "run_at": "2026-11-30T11:00:00.000Z",
+                         *       "started_at": "2026-11-30T11:00:00.120Z",
+                         *       "state": "completed"
+                         *     }
+                         */
                         "application/json": {
                             attempts_made: number;
                             /** Format: date-time */
@@ -3986,69 +7442,193 @@ export interface paths {
                         };
                     };
                 };
-                /** @description invalid_token, token_revoked, access_token_required, refresh_token_required, invalid_email_or_password */
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_json`: The body is not valid JSON
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_json",
+                         *       "message": "The body is not valid JSON"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "invalid_json";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_token`: The token is invalid
+                 *     - `token_revoked`: This token has been revoked
+                 *     - `access_token_required`: This needs an access token, not a refresh token
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_token",
+                         *       "message": "The token is invalid"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "invalid_token" | "token_revoked" | "access_token_required";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description not found (the error_code names what) */
+                /**
+                 * @description error_code is one of:
+                 *     - `task_not_found`: No task has this id
+                 */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "task_not_found",
+                         *       "message": "No task has this id"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "task_not_found";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description user_exists, tag_exists, task_not_retryable, task_not_cancellable */
+                /**
+                 * @description error_code is one of:
+                 *     - `task_not_retryable`: The task is completed: only a failed or cancelled task can be retried
+                 */
                 409: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "task_not_retryable",
+                         *       "message": "The task is completed: only a failed or cancelled task can be retried"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "task_not_retryable";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description validation_error (details lists each problem) */
-                422: {
+                /**
+                 * @description error_code is one of:
+                 *     - `payload_too_large`: The body is larger than 1 MiB
+                 */
+                413: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "payload_too_large",
+                         *       "message": "The body is larger than 1 MiB"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "payload_too_large";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `unsupported_media_type`: The body must be JSON
+                 */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "unsupported_media_type",
+                         *       "message": "The body must be JSON"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "unsupported_media_type";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `validation_error`: The request is not valid (`details` names each field and problem)
+                 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "validation_error",
+                         *       "message": "The request is not valid",
+                         *       "resolution": "Correct the fields listed in details and try again"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "validation_error";
                             message: string;
                             resolution?: string;
                         };
@@ -4085,6 +7665,26 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example [
+                         *       {
+                         *         "completed": 120,
+                         *         "concurrency": 10,
+                         *         "failed": 2,
+                         *         "hostname": "bookly-1",
+                         *         "id": "bookly-1/4242/8c7b6a5f",
+                         *         "lanes": [
+                         *           "default",
+                         *           "bulk"
+                         *         ],
+                         *         "last_seen_at": "2026-11-30T11:00:05.000Z",
+                         *         "pid": 4242,
+                         *         "running": 1,
+                         *         "started_at": "2026-11-30T08:00:00.000Z",
+                         *         "state": "online"
+                         *       }
+                         *     ]
+                         */
                         "application/json": {
                             completed: number;
                             concurrency: number;
@@ -4102,35 +7702,57 @@ export interface paths {
                         }[];
                     };
                 };
-                /** @description invalid_token, token_revoked, access_token_required, refresh_token_required, invalid_email_or_password */
+                /**
+                 * @description error_code is one of:
+                 *     - `invalid_token`: The token is invalid
+                 *     - `token_revoked`: This token has been revoked
+                 *     - `access_token_required`: This needs an access token, not a refresh token
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "invalid_token",
+                         *       "message": "The token is invalid"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "invalid_token" | "token_revoked" | "access_token_required";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description account_not_verified, insufficient_permissions */
+                /**
+                 * @description error_code is one of:
+                 *     - `insufficient_permissions`: This needs an admin account
+                 */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "insufficient_permissions",
+                         *       "message": "This needs an admin account"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "insufficient_permissions";
                             message: string;
                             resolution?: string;
                         };
@@ -4163,12 +7785,32 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
-                200: {
+                /**
+                 * @description error_code is one of:
+                 *     - `not_found`: Nothing has this name or id
+                 */
+                404: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "not_found",
+                         *       "message": "Nothing has this name or id"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "not_found";
+                            message: string;
+                            resolution?: string;
+                        };
+                    };
                 };
             };
         };
@@ -4203,6 +7845,21 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example [
+                         *       {
+                         *         "created_at": "2026-11-30T09:15:01.000Z",
+                         *         "html": "<p>Welcome to Bookly. <a href=\"http://localhost:8000/api/v1/auth/verify/Zk3pLw2Qz7Rb\">Verify your email</a></p>",
+                         *         "id": "a9b8c7d6-e5f4-4a3b-8c2d-1e0f9a8b7c6d",
+                         *         "links": [
+                         *           "http://localhost:8000/api/v1/auth/verify/Zk3pLw2Qz7Rb"
+                         *         ],
+                         *         "subject": "Verify your email",
+                         *         "text": "Welcome to Bookly. Verify your email: http://localhost:8000/api/v1/auth/verify/Zk3pLw2Qz7Rb",
+                         *         "to": "ada@example.com"
+                         *       }
+                         *     ]
+                         */
                         "application/json": {
                             /** Format: date-time */
                             created_at: string;
@@ -4214,6 +7871,33 @@ export interface paths {
                             text: string;
                             to: string;
                         }[];
+                    };
+                };
+                /**
+                 * @description error_code is one of:
+                 *     - `not_found`: Nothing has this name or id
+                 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "error_code": "not_found",
+                         *       "message": "Nothing has this name or id"
+                         *     }
+                         */
+                        "application/json": {
+                            details?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @enum {string} */
+                            error_code: "not_found";
+                            message: string;
+                            resolution?: string;
+                        };
                     };
                 };
             };
@@ -4245,35 +7929,56 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description not found (the error_code names what) */
+                /**
+                 * @description error_code is one of:
+                 *     - `not_found`: Nothing has this name or id
+                 */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "not_found",
+                         *       "message": "Nothing has this name or id"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "not_found";
                             message: string;
                             resolution?: string;
                         };
                     };
                 };
-                /** @description validation_error (details lists each problem) */
+                /**
+                 * @description error_code is one of:
+                 *     - `validation_error`: The request is not valid (`details` names each field and problem)
+                 */
                 422: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "validation_error",
+                         *       "message": "The request is not valid",
+                         *       "resolution": "Correct the fields listed in details and try again"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "validation_error";
                             message: string;
                             resolution?: string;
                         };
@@ -4312,6 +8017,11 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "status": "ok"
+                         *     }
+                         */
                         "application/json": {
                             /** @enum {string} */
                             status: "ok";
@@ -4351,6 +8061,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "checks": {
+                         *         "database": "ok",
+                         *         "redis": "ok"
+                         *       },
+                         *       "status": "ready"
+                         *     }
+                         */
                         "application/json": {
                             checks: {
                                 [key: string]: string;
@@ -4360,18 +8079,28 @@ export interface paths {
                         };
                     };
                 };
-                /** @description service_unavailable */
+                /**
+                 * @description error_code is one of:
+                 *     - `service_unavailable`: Not ready: database not answering
+                 */
                 503: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "error_code": "service_unavailable",
+                         *       "message": "Not ready: database not answering"
+                         *     }
+                         */
                         "application/json": {
                             details?: {
                                 field: string;
                                 message: string;
                             }[];
-                            error_code: string;
+                            /** @enum {string} */
+                            error_code: "service_unavailable";
                             message: string;
                             resolution?: string;
                         };
