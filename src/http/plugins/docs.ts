@@ -24,6 +24,7 @@ export const docsPlugin = fp(async (app: FastifyInstance) => {
       },
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
     },
+    transformObject: (document) => ('openapiObject' in document ? describeSuccesses(document.openapiObject) : document.swaggerObject),
   });
   await app.register(swaggerUi, {
     routePrefix: docsPath,
@@ -34,3 +35,26 @@ export const docsPlugin = fp(async (app: FastifyInstance) => {
   });
   app.get(openApiPath, { schema: { hide: true } }, async () => app.swagger());
 });
+
+const successWords: Record<string, string> = {
+  '200': 'OK',
+  '201': 'Created',
+  '202': 'Accepted: the work goes on in the background',
+  '204': 'Done; no body',
+};
+
+/** A success answer without a description of its own gets its status's words, not @fastify/swagger's "Default Response". */
+function describeSuccesses<T extends { paths?: object }>(document: T): T {
+  for (const operations of Object.values(document.paths ?? {}) as Record<
+    string,
+    { responses?: Record<string, { description?: string }> }
+  >[]) {
+    for (const operation of Object.values(operations ?? {})) {
+      for (const [status, response] of Object.entries(operation?.responses ?? {})) {
+        const words = successWords[status];
+        if (response.description === 'Default Response' && words) response.description = words;
+      }
+    }
+  }
+  return document;
+}

@@ -48,6 +48,7 @@ describeEachDatabase('API documentation', (ctx) => {
     assert.equal(reply.status, 200);
     const doc = reply.json;
     assert.match(doc.openapi, /^3\./);
+    assert.doesNotMatch(JSON.stringify(doc), /Default Response/, 'every answer says what it is');
     for (const [method, path] of endpoints) {
       assert.ok(doc.paths[path]?.[method], `${method.toUpperCase()} ${path} is documented`);
     }
