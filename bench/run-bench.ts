@@ -1,11 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { killChildren } from '../test/support/children.js';
 import { adminUrl } from '../test/support/databases.js';
 import { redisUrl } from '../test/support/redis.js';
 import { SmtpPeer } from '../test/support/smtp-peer.js';
+import { tempDir } from '../test/support/temp-dir.js';
 import { smtpLogin } from '../test/support/test-app.js';
 import { flameGraphs, profileInto } from './lib/profiling.js';
 import { Progress } from './lib/progress.js';
@@ -36,6 +37,8 @@ export interface BenchOptions {
   command: string;
   /** Profile the API and worker processes, and add their flame graphs to the report. */
   profile?: boolean;
+  /** Ends the run: its processes are killed at once and no further scenario starts (a test that timed out). */
+  signal?: AbortSignal;
 }
 
 /** Runs the chosen scenarios one after another and writes the report; the run and the report's path. */
@@ -49,11 +52,13 @@ export async function runBench(options: BenchOptions): Promise<{ run: BenchRun; 
   const progress = new Progress(chosen.length);
   // One SMTP server for the whole run, as a provider would be: STARTTLS and a login, messages counted, not parsed.
   const smtp = await SmtpPeer.start({ auth: smtpLogin, parse: false });
+  options.signal?.addEventListener('abort', killChildren, { once: true });
   try {
     for (const [index, scenario] of chosen.entries()) {
+      options.signal?.throwIfAborted();
       progress.start(index + 1, scenario.title);
       const scenarioStarted = performance.now();
-      const profiles = options.profile ? mkdtempSync(join(tmpdir(), 'bookly-profiles-')) : undefined;
+      const profiles = options.profile ? tempDir('profiles') : undefined;
       profileInto(profiles);
       try {
         const result = await scenario.run({ size: options.size, progress, smtp });

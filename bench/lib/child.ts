@@ -1,7 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { spawnOwned } from '../../test/support/children.js';
 
 const tsx = import.meta.resolve('tsx');
 
@@ -17,7 +18,7 @@ export interface Child {
 
 export async function startChild(script: string, env: Record<string, string>, ready: RegExp): Promise<Child> {
   const path = fileURLToPath(new URL(`../baseline/${script}`, import.meta.url));
-  const child = spawn(process.execPath, ['--import', tsx, path], {
+  const child = spawnOwned(process.execPath, ['--import', tsx, path], {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import pg from 'pg';
 import { createPostgresDatabase } from '../../test/support/databases.js';
 import { deleteKeys, redisUrl, testPrefix } from '../../test/support/redis.js';
 import { type ServerProcess, startServerProcess, startWorkerProcess } from '../../test/support/server-process.js';
 import type { SmtpPeer } from '../../test/support/smtp-peer.js';
+import { tempDir } from '../../test/support/temp-dir.js';
 import { testEnv } from '../../test/support/test-app.js';
 import { profiling, startProfiled } from './profiling.js';
 
@@ -49,7 +48,7 @@ export interface Stack {
 
 export async function startStack(options: StackOptions): Promise<Stack> {
   const postgres = options.database === 'postgres' ? await createPostgresDatabase() : undefined;
-  const pgliteDir = postgres ? undefined : mkdtempSync(join(tmpdir(), 'bookly-bench-'));
+  const pgliteDir = postgres ? undefined : tempDir('bench');
   const prefix = testPrefix();
   // The test settings, less the short poll and retry intervals that make tests quick: production's own.
   const {

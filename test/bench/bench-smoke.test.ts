@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runBench, scenarios } from '../../bench/run-bench.js';
+import { tempDir } from '../support/temp-dir.js';
 
 // Not a measurement (nothing here looks at a time): every scenario runs once at its smallest size, so that `npm run bench` cannot rot.
-test('npm run bench runs every scenario at its smallest size and writes the report', { timeout: 600_000 }, async () => {
-  const outDir = mkdtempSync(join(tmpdir(), 'bookly-bench-'));
+test('npm run bench runs every scenario at its smallest size and writes the report', { timeout: 600_000 }, async (t) => {
+  const outDir = tempDir('bench-out');
   try {
-    const { run, report } = await runBench({ names: [], size: 'smoke', outDir, command: 'test' });
+    const { run, report } = await runBench({ names: [], size: 'smoke', outDir, command: 'test', signal: t.signal });
     const failed = run.scenarios.filter((s) => s.error).map((s) => `${s.name}: ${s.error}`);
     assert.deepEqual(failed, []);
     assert.deepEqual(
@@ -36,10 +37,10 @@ test('npm run bench runs every scenario at its smallest size and writes the repo
   }
 });
 
-test('npm run bench -- --profile adds a flame graph of each process it started', { timeout: 300_000 }, async () => {
-  const outDir = mkdtempSync(join(tmpdir(), 'bookly-bench-'));
+test('npm run bench -- --profile adds a flame graph of each process it started', { timeout: 300_000 }, async (t) => {
+  const outDir = tempDir('bench-out');
   try {
-    const { run } = await runBench({ names: ['signup-to-inbox'], size: 'smoke', outDir, command: 'test', profile: true });
+    const { run } = await runBench({ names: ['signup-to-inbox'], size: 'smoke', outDir, command: 'test', profile: true, signal: t.signal });
     const [scenario] = run.scenarios;
     assert.equal(scenario?.error, undefined);
     // The scenario starts an in-process API, then a BullMQ API and its worker.

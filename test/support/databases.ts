@@ -5,6 +5,7 @@ import type { DatabaseConfig } from '../../src/config/load-config.js';
 import { type Database, openDatabase } from '../../src/db/client.js';
 import { migrate } from '../../src/db/migrate.js';
 import * as schema from '../../src/db/schema/index.js';
+import { owner } from './owner.js';
 
 export type DatabaseKind = 'pglite' | 'postgres';
 export const databaseKinds: readonly DatabaseKind[] = ['pglite', 'postgres'];
@@ -53,20 +54,26 @@ export async function openTestDatabase(kind: DatabaseKind): Promise<TestDatabase
   };
 }
 
+/** `bookly_test_p<owner pid>_<random>`: the sweep reads the owner back from the name. */
+export const testDatabaseName = /^bookly_test_p(\d+)_[0-9a-f]+$/;
+
 /** A new, empty database on the machine's PostgreSQL. */
 export async function createPostgresDatabase(): Promise<{ config: DatabaseConfig; url: string; drop(): Promise<void> }> {
-  const name = `bookly_test_${randomBytes(6).toString('hex')}`;
+  const name = `bookly_test_p${owner}_${randomBytes(6).toString('hex')}`;
   await adminQuery(`create database ${name}`);
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   return {
     config: { kind: 'postgres', url: url.toString(), poolSize: 10 },
     url: url.toString(),
-    drop: () => adminQuery(`drop database if exists ${name} with (force)`),
+    drop: async () => {
+      await adminQuery(`drop database if exists ${name} with (force)`);
+    },
   };
 }
 
-async function adminQuery(text: string): Promise<void> {
+/** One statement on the machine's PostgreSQL as its superuser; its rows. */
+export async function adminQuery(text: string): Promise<Record<string, unknown>[]> {
   const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 5000 });
   try {
     await client.connect();
@@ -74,7 +81,7 @@ async function adminQuery(text: string): Promise<void> {
     throw new Error(`The tests need PostgreSQL at ${adminUrl} (set TEST_POSTGRES_URL): ${(error as Error).message}`);
   }
   try {
-    await client.query(text);
+    return (await client.query(text)).rows;
   } finally {
     await client.end();
   }

@@ -1,12 +1,14 @@
-import { type ChildProcess, execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
-import { chown, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chown, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { spawnOwned } from './children.js';
+import { onExit } from './owner.js';
 import { freePort } from './redis.js';
+import { tempDir } from './temp-dir.js';
 
 const run = promisify(execFile);
 
@@ -21,20 +23,12 @@ const run = promisify(execFile);
  * committed before the stop is still there.
  *
  * Always call `destroy()` in `after()`. Should the test process exit without
- * it (a test that threw before it, `process.exit`), an exit hook stops the
- * server and removes the folder. Only a signal that ends the test process
- * without an exit (SIGKILL, an unhandled SIGTERM) can leave them behind: a
- * `postgres -D /tmp/bookly-pg-…/data` process and that folder.
+ * it (a test that threw before it, `process.exit`, SIGTERM), an exit hook
+ * stops the server and removes the folder. Only a SIGKILL of the test
+ * process leaves them behind, for the next run's sweep: a
+ * `postgres -D /tmp/bookly-pg-p…/data` process and that folder.
  */
 export class OwnPostgres {
-  /** Servers not yet destroyed, for the exit hook. */
-  private static readonly live = new Set<OwnPostgres>();
-  static {
-    process.on('exit', () => {
-      for (const server of OwnPostgres.live) server.destroySync();
-    });
-  }
-
   private postmaster: ChildProcess | undefined;
   private log = '';
   private destroyed = false;
@@ -52,8 +46,9 @@ export class OwnPostgres {
 
   /** Creates a cluster (superuser `postgres`, trust authentication) and starts it. */
   static async start(): Promise<OwnPostgres> {
-    const server = new OwnPostgres(await freePort(), await mkdtemp(join(tmpdir(), 'bookly-pg-')));
-    OwnPostgres.live.add(server);
+    const server = new OwnPostgres(await freePort(), tempDir('pg'));
+    // Registered after the folder's own removal, so it runs before it: the server stops first.
+    onExit(() => server.destroySync());
     try {
       const user = serverUser();
       // initdb creates the data directory, as the server's user, inside the folder.
@@ -118,13 +113,12 @@ export class OwnPostgres {
       await this.stop();
     } finally {
       await rm(this.folder, { recursive: true, force: true });
-      OwnPostgres.live.delete(this);
     }
   }
 
   private async startPostmaster(): Promise<void> {
     this.log = '';
-    const child = spawn(
+    const child = spawnOwned(
       bin('postgres'),
       [
         '-D',

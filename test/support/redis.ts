@@ -1,16 +1,21 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import type { BullQueues } from '../../src/tasks/bullmq/queues.js';
+import { spawnOwned } from './children.js';
+import { owner } from './owner.js';
 
 /** The machine's Redis. */
 export const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
+/** `bookly-test-p<owner pid>-<random>`: the sweep reads the owner back from the prefix. */
+export const testPrefixPattern = /^bookly-test-p(\d+)-[0-9a-f]+$/;
+
 /** A key prefix of its own for one test, so tests share the machine's Redis without meeting. */
 export function testPrefix(): string {
-  return `bookly-test-${randomBytes(5).toString('hex')}`;
+  return `bookly-test-p${owner}-${randomBytes(5).toString('hex')}`;
 }
 
 /** Deletes every key under `prefix` (a test's leftovers). */
@@ -41,6 +46,11 @@ export class OwnRedis {
     private readonly extraArgs: readonly string[],
   ) {}
 
+  /** Its server's pid while it runs. */
+  get pid(): number | undefined {
+    return this.process?.pid;
+  }
+
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
@@ -57,7 +67,7 @@ export class OwnRedis {
   }
 
   async start(): Promise<void> {
-    this.process = spawn(
+    this.process = spawnOwned(
       'redis-server',
       ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...this.extraArgs],
       {

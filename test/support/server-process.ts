@@ -1,6 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { spawnOwned } from './children.js';
 
 const cli = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
 // Resolved here, so that a process started in another directory (to read its own .env) finds it.
@@ -16,22 +17,13 @@ export interface ServerProcess {
   stop(signal: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Children still running, killed when the test process exits (a test that failed before stopping its own). */
-const running = new Set<ChildProcess>();
-process.on('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
-
 /** Runs `bookly <command>` as a process of its own, as `npm start` would; `nodeArgs` go to Node (`--cpu-prof`). */
 export function runCli(args: readonly string[], env: Record<string, string>, cwd?: string, nodeArgs: readonly string[] = []): ChildProcess {
-  const child = spawn(process.execPath, [...nodeArgs, '--import', tsx, cli, ...args], {
+  return spawnOwned(process.execPath, [...nodeArgs, '--import', tsx, cli, ...args], {
     cwd,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  running.add(child);
-  child.once('exit', () => running.delete(child));
-  return child;
 }
 
 /**
