@@ -186,8 +186,9 @@ describeEachDatabase('auth cache', (ctx) => {
     assert.equal(again?.role, 'admin');
   });
 
-  it('goes to the database while the listening connection is down, and caches again once it is back', async (t) => {
-    if (ctx.kind !== 'postgres') return t.skip('PGlite listens in-process: there is no connection to lose');
+  // Skipped by option, not by t.skip() in the body: on Node 20 that leaves afterEach unrun, and the app running.
+  const noConnection = ctx.kind === 'postgres' ? false : 'PGlite listens in-process: there is no connection to lose';
+  it('goes to the database while the listening connection is down, and caches again once it is back', { skip: noConnection }, async () => {
     const { account, bookUid } = await warmReader();
     const cache = ctx.t.deps.authCache;
     await dropListener(ctx);
