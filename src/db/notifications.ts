@@ -119,6 +119,7 @@ class PgListener implements NotificationListener {
   /** A connection whose peer vanished (no FIN, no RST) answers nothing; the first unanswered beat ends it. */
   private beat(client: pg.Client): void {
     const timer = setTimeout(() => this.lost(client, new Error('the listening connection stopped answering')), this.heartbeatMs);
+    timer.unref();
     client.query('select 1').then(
       () => clearTimeout(timer),
       (error: unknown) => {
