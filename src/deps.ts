@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { AuthCache, authChannel } from './auth/auth-cache.js';
 import { resolveJwtSecret } from './auth/jwt-secret.js';
 import { LinkTokens } from './auth/link-tokens.js';
 import { argon2Verifier, type PasswordVerifier } from './auth/passwords.js';
@@ -6,6 +7,8 @@ import { DbRevocationStore, type RevocationStore } from './auth/revocations.js';
 import { TokenService } from './auth/tokens.js';
 import type { Config } from './config/load-config.js';
 import { type Database, type Db, openDatabase } from './db/client.js';
+import { listenForNotifications, type NotificationListener } from './db/notifications.js';
+import { rootMessage } from './lib/root-message.js';
 import { DevMailbox } from './mail/dev-mailbox.js';
 import { domainOf, MailLedger } from './mail/ledger.js';
 import { LedgerReads } from './mail/ledger-reads.js';
@@ -59,6 +62,8 @@ export interface Deps {
   readonly taskStore: TaskStore;
   readonly tokens: TokenService;
   readonly revocations: RevocationStore;
+  /** Users and revocations authentication read, kept while the database's notifications are heard (off until `listenForAuthChanges`). */
+  readonly authCache: AuthCache;
   readonly links: LinkTokens;
   readonly passwords: PasswordVerifier;
   readonly accounts: AccountService;
@@ -70,6 +75,12 @@ export interface Deps {
   readonly taskAdmin: TaskAdminService;
   /** Starts running tasks in this process, as its role and the configuration say. Stop them before `close`. */
   startTasks(role?: ProcessRole): Promise<RunningTasks>;
+  /**
+   * Listens to the database's notices of changed accounts and ended sessions, and turns the auth
+   * cache on while it hears them (the API does; a worker or a CLI command authenticates nothing).
+   * Resolves once the first LISTEN is in place or has failed; it keeps trying.
+   */
+  listenForAuthChanges(): Promise<void>;
   /** Closes the mail transport, Redis and the database (unless the caller owns it). */
   close(): Promise<void>;
 }
@@ -108,8 +119,11 @@ export async function createDeps(config: Config, options: CreateDepsOptions): Pr
   const links = new LinkTokens(secret);
   const ledger = new MailLedger(db, domainOf(config.mail.from));
   const unsubscribes = new Unsubscribes(db, secret);
-  const accounts = new AccountService(db, tasks, links, ledger);
-  const sessions = new SessionService(accounts, tokens, revocations);
+  const authCache = new AuthCache({ users: config.jwt.cacheSize, sessions: config.jwt.cacheSize });
+  // At once in this process; the others hear of it from the database's triggers.
+  const accounts = new AccountService(db, tasks, links, ledger, { userChanged: (uid) => authCache.forgetUser(uid) });
+  const sessions = new SessionService(accounts, tokens, revocations, authCache);
+  let authListener: NotificationListener | undefined;
   const taskServices = {
     db,
     users: accounts,
@@ -139,6 +153,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions): Pr
     taskStore: taskBackend.store,
     tokens,
     revocations,
+    authCache,
     links,
     passwords: options.passwords ?? argon2Verifier,
     accounts,
@@ -153,7 +168,31 @@ export async function createDeps(config: Config, options: CreateDepsOptions): Pr
       await taskBackend.start(taskServices, role);
       return { stop: (timeoutMs) => taskBackend.stop(timeoutMs) };
     },
+    async listenForAuthChanges() {
+      if (config.jwt.cacheSize === 0 || authListener) return;
+      let lost = false;
+      authListener = listenForNotifications(
+        database,
+        authChannel,
+        {
+          notice: (payload) => authCache.applyNotice(payload),
+          up: () => {
+            authCache.resume();
+            if (lost) log.info('auth cache on again: listening to the database');
+            lost = false;
+          },
+          down: (error) => {
+            authCache.suspend();
+            if (!lost) log.warn(`auth cache off: not listening to the database (${rootMessage(error)}); every request reads it`);
+            lost = true;
+          },
+        },
+        log,
+      );
+      await authListener.ready;
+    },
     async close() {
+      await authListener?.close();
       await mailer.close();
       await taskBackend.close();
       if (!options.database) await database.close();

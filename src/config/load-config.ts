@@ -79,6 +79,11 @@ export interface Config {
     algorithm: 'HS256' | 'HS384' | 'HS512';
     accessTtlSeconds: number;
     refreshTtlSeconds: number;
+    /**
+     * `AUTH_CACHE_SIZE`: users, and as many sessions, whose authentication facts the API keeps in
+     * memory, told of changes by the database (LISTEN bookly_auth); 0 reads them on every request.
+     */
+    cacheSize: number;
   };
   mail: {
     /** Undefined: no SMTP server; mail goes to the dev mailbox and the log. */
@@ -161,6 +166,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       algorithm: read.oneOf('JWT_ALGORITHM', ['HS256', 'HS384', 'HS512'], 'HS256'),
       accessTtlSeconds: read.integer('ACCESS_TOKEN_EXPIRY', 3600, 1),
       refreshTtlSeconds: read.integer('REFRESH_TOKEN_EXPIRY', 2 * 24 * 3600, 1),
+      cacheSize: read.integer('AUTH_CACHE_SIZE', 5000, 0, 1_000_000),
     },
     mail: {
       smtp: readSmtp(read),

@@ -51,6 +51,7 @@ export async function serve(config: Config, log: Logger): Promise<void> {
 
     started = (async () => {
       if (!(await whenDatabaseReachable(() => migrate(deps.database), log, startup.signal))) return;
+      await deps.listenForAuthChanges();
       tasks = await deps.startTasks();
       starting = undefined;
       log.info({ address }, 'ready');

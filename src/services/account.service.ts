@@ -1,4 +1,5 @@
-import { eq, sql } from 'drizzle-orm';
+import { eq, getTableColumns, sql } from 'drizzle-orm';
+import type { SessionUser } from '../auth/auth-cache.js';
 import type { LinkTokens } from '../auth/link-tokens.js';
 import { hashPassword } from '../auth/passwords.js';
 import type { Db, Executor } from '../db/client.js';
@@ -20,18 +21,33 @@ export interface SignupInput {
   password: string;
 }
 
+/** Told of every change to an account that this service makes, once it is committed. */
+export interface AccountChanges {
+  userChanged(uid: string): void;
+}
+
+const { passwordHash: _, ...sessionColumns } = getTableColumns(users);
+
 /** Accounts: signup, email verification, password reset, roles. */
 export class AccountService {
-  /** Runs on every authenticated request, so it is prepared once. */
   private readonly byId;
+  /** Runs on every authenticated request the auth cache cannot answer, so it is prepared once. */
+  private readonly sessionUserById;
 
   constructor(
     private readonly db: Db,
     private readonly tasks: TaskQueue,
     private readonly links: LinkTokens,
     private readonly ledger: MailLedger,
+    private readonly changes: AccountChanges = { userChanged: () => {} },
   ) {
     this.byId = db.query.users.findFirst({ where: eq(users.uid, sql.placeholder('uid')) }).prepare('user_by_uid');
+    this.sessionUserById = db
+      .select(sessionColumns)
+      .from(users)
+      .where(eq(users.uid, sql.placeholder('uid')))
+      .limit(1)
+      .prepare('session_user_by_uid');
   }
 
   /** Creates an unverified account; its verification mail is a task committed with it. */
@@ -66,7 +82,7 @@ export class AccountService {
    * of an account that is verified says so: the person clicked an old mail, and all is well.
    */
   async verifyEmail(token: string): Promise<void> {
-    await transaction(this.db, async (tx) => {
+    const uid = await transaction(this.db, async (tx) => {
       const userUid = await this.links.consume(tx, token, 'verify_email');
       if (userUid === undefined) {
         if (await this.isVerified(tx, await this.links.ownerOf(tx, token, 'verify_email'))) throw new AlreadyVerifiedError();
@@ -74,7 +90,9 @@ export class AccountService {
       }
       await this.links.consumeAll(tx, userUid, 'verify_email');
       await tx.update(users).set({ isVerified: true }).where(eq(users.uid, userUid));
+      return userUid;
     });
+    this.changes.userChanged(uid);
   }
 
   /**
@@ -97,7 +115,7 @@ export class AccountService {
    */
   async confirmPasswordReset(token: string, newPassword: string): Promise<void> {
     const passwordHash = await hashPassword(newPassword);
-    await transaction(this.db, async (tx) => {
+    const uid = await transaction(this.db, async (tx) => {
       const userUid = await this.links.consume(tx, token, 'reset_password');
       if (userUid === undefined) throw new InvalidLinkError();
       await this.links.consumeAll(tx, userUid, 'reset_password');
@@ -105,7 +123,9 @@ export class AccountService {
         .update(users)
         .set({ passwordHash, tokenGeneration: sql`${users.tokenGeneration} + 1` })
         .where(eq(users.uid, userUid));
+      return userUid;
     });
+    this.changes.userChanged(uid);
   }
 
   /** Whether a reset link would be accepted now; it stays unused. */
@@ -122,11 +142,18 @@ export class AccountService {
   async promoteToAdmin(email: string): Promise<UserRow> {
     const [user] = await this.db.update(users).set({ role: 'admin' }).where(emailIs(email)).returning();
     if (!user) throw new NotFoundError('user_not_found', `No account has the email ${email}`);
+    this.changes.userChanged(user.uid);
     return user;
   }
 
   async findById(uid: string): Promise<UserRow | undefined> {
     return this.byId.execute({ uid });
+  }
+
+  /** The account a session stands for, without its password hash. */
+  async sessionUser(uid: string): Promise<SessionUser | undefined> {
+    const [user] = await this.sessionUserById.execute({ uid });
+    return user;
   }
 
   findByEmail(email: string): Promise<UserRow | undefined> {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { AuthCache, SessionUser } from '../auth/auth-cache.js';
 import { verifyDecoy, verifyPassword } from '../auth/passwords.js';
 import type { RevocationStore } from '../auth/revocations.js';
 import type { TokenClaims, TokenService } from '../auth/tokens.js';
@@ -9,7 +10,7 @@ import type { AccountService } from './account.service.js';
 export type TokenKind = 'access' | 'refresh';
 
 export interface Session {
-  readonly user: UserRow;
+  readonly user: SessionUser;
   readonly claims: TokenClaims;
 }
 
@@ -19,6 +20,7 @@ export class SessionService {
     private readonly accounts: AccountService,
     private readonly tokens: TokenService,
     private readonly revocations: RevocationStore,
+    private readonly cache: AuthCache,
   ) {}
 
   async login(email: string, password: string): Promise<{ user: UserRow; accessToken: string; refreshToken: string }> {
@@ -55,7 +57,11 @@ export class SessionService {
         'Send the refresh token from /auth/login',
       );
     }
-    const [revoked, user] = await Promise.all([this.revocations.isRevoked(claims.sid), this.accounts.findById(claims.user.uid)]);
+    const { sid, user: subject } = claims;
+    const [revoked, user] = await Promise.all([
+      this.cache.isRevoked(sid, () => this.revocations.isRevoked(sid)),
+      this.cache.user(subject.uid, () => this.accounts.sessionUser(subject.uid)),
+    ]);
     if (revoked) throw revokedError();
     if (!user) throw new UnauthorizedError('invalid_token', 'The account of this token no longer exists');
     if (user.tokenGeneration !== claims.gen) throw revokedError();
@@ -82,8 +88,10 @@ export class SessionService {
     if (other && other.user.uid === session.user.uid && other.sid !== session.claims.sid) await this.revoke(other.sid);
   }
 
-  private revoke(sessionId: string): Promise<void> {
-    return this.revocations.revoke(sessionId, this.tokens.sessionOverBy());
+  private async revoke(sessionId: string): Promise<void> {
+    await this.revocations.revoke(sessionId, this.tokens.sessionOverBy());
+    // At once here; other processes hear of it from the database.
+    this.cache.forgetSession(sessionId);
   }
 }
 

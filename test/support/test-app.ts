@@ -77,6 +77,8 @@ export async function startTestApp(options: TestAppOptions): Promise<TestApp> {
   const config = loadConfig(testEnv(options));
   const log = options.log ?? pino({ level: config.logLevel });
   const deps = await createDeps(config, { log, database: options.db.database, passwords: options.passwords });
+  // As `serve` does: the auth cache on, told of changes by the database.
+  await deps.listenForAuthChanges();
   const tasks = options.runner === false ? undefined : await deps.startTasks();
   const app = await buildApp(deps);
   recordErrorCodes(app);

@@ -19,7 +19,7 @@ export const User = Type.Object(
 );
 
 /** The public view of an account: never its password hash. */
-export function toUser(row: UserRow): Type.Static<typeof User> {
+export function toUser(row: Omit<UserRow, 'passwordHash'>): Type.Static<typeof User> {
   return {
     uid: row.uid,
     username: row.username,
