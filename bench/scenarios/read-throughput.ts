@@ -211,7 +211,8 @@ export const readThroughput: Scenario = {
           endpoints.map((endpoint) => {
             const { parts, busyShare } = at(where, endpoint).cpu;
             return {
-              label: `${where === 'postgres' ? 'Bookly' : labels[where]}, ${endpoint}`,
+              // Short enough for the chart's margin.
+              label: `${{ postgres: 'Bookly', oneQuery: 'one-query', bare: 'bare Fastify' }[where]}, ${endpoint}`,
               values: cpuParts.map((part) => parts[part] ?? 0),
               note: `machine ${round(busyShare * 100, 0)}% busy`,
             };
