@@ -3,6 +3,7 @@ import { benchAccount } from '../lib/accounts.js';
 import { rssMiB, startChild } from '../lib/child.js';
 import { type CpuPerUnit, cpuPerUnit, meterCpu, processes, processesNamed } from '../lib/cpu-meter.js';
 import { postJson } from '../lib/load.js';
+import { giveReviewsAndTags, startOneQuery } from '../lib/one-query.js';
 import { compare, emptyResult, type Scenario } from '../lib/scenario.js';
 import { startStack } from '../lib/stack.js';
 import { round } from '../lib/stats.js';
@@ -11,6 +12,14 @@ import { stackedBarChart } from '../report/charts/stacked-bar-chart.js';
 
 const sizes = { smoke: { seconds: 1 }, quick: { seconds: 5 }, full: { seconds: 15 } };
 const connections = 50;
+/** The servers measured, in the order the tables and charts show them. */
+const servers = ['postgres', 'pglite', 'oneQuery', 'bare'] as const;
+const labels = {
+  postgres: 'Bookly on PostgreSQL',
+  pglite: 'Bookly on PGlite',
+  oneQuery: 'one-query limit',
+  bare: 'bare Fastify',
+};
 
 interface Measured {
   requestsPerSecond: number;
@@ -28,9 +37,12 @@ const meterGroups = (serverPid: number | undefined) => ({
 });
 
 /**
- * Authenticated reads at 50 connections, on each database, beside a bare
- * Fastify server that answers the same bodies as constants: how much of the
- * machine the API's own work (auth, database, serialisation, logging) takes.
+ * Authenticated reads at 50 connections, on each database, beside two
+ * baselines: a bare Fastify server that answers the same bodies as constants
+ * (how much of the machine the API's own work takes: auth, database,
+ * serialisation, logging), and, on PostgreSQL, one that reads them with one
+ * prepared statement a request and nothing else (how far the API is from the
+ * cheapest read of the same rows).
  */
 export const readThroughput: Scenario = {
   name: 'read-throughput',
@@ -41,6 +53,21 @@ export const readThroughput: Scenario = {
     const rps: Record<string, Record<string, Measured>> = {};
     const bodies: Record<string, string> = {};
     const apiRssMiB: Record<string, number> = {};
+    /** Each endpoint in turn, for the scenario's seconds. */
+    const cannonEach = async (
+      server: string,
+      origin: string,
+      paths: readonly (readonly [string, string])[],
+      headers: Record<string, string>,
+      pid: number | undefined,
+    ) => {
+      const measured: Record<string, Measured> = {};
+      for (const [endpoint, path] of paths) {
+        progress.update(`${server}: ${endpoint} for ${seconds} s`);
+        measured[endpoint] = await cannon(`${origin}${path}`, headers, seconds, pid);
+      }
+      return measured;
+    };
     for (const database of ['postgres', 'pglite'] as const) {
       progress.update(`${database}: starting`);
       const stack = await startStack({ mode: 'in-process', database, smtp });
@@ -63,23 +90,26 @@ export const readThroughput: Scenario = {
           if (status !== 201) throw new Error(`creating a book answered ${status}`);
         }
         const list = await fetch(`${stack.url}/api/v1/books`, { headers }).then((r) => r.text());
-        const bookId = (JSON.parse(list) as { uid: string }[])[0]?.uid as string;
+        const [bookId, otherId] = (JSON.parse(list) as { uid: string }[]).map((book) => book.uid) as [string, string];
         bodies.list = list;
         bodies.one = await fetch(`${stack.url}/api/v1/books/${bookId}`, { headers }).then((r) => r.text());
-        rps[database] = {};
-        for (const [endpoint, path] of [
+        const paths = [
           ['GET /books', '/api/v1/books'],
           ['GET /books/{id}', `/api/v1/books/${bookId}`],
-        ] as const) {
-          progress.update(`${database}: ${endpoint} for ${seconds} s`);
-          (rps[database] as Record<string, Measured>)[endpoint] = await cannon(
-            `${stack.url}${path}`,
-            headers,
-            seconds,
-            stack.api.child.pid,
-          );
-        }
+        ] as const;
+        rps[database] = await cannonEach(database, stack.url, paths, headers, stack.api.child.pid);
         apiRssMiB[database] = rssMiB(stack.api.child.pid);
+        if (database === 'postgres') {
+          progress.update('one-query limit: starting');
+          // The measured book stays as it was; another shows that reviews and tags are answered alike.
+          await giveReviewsAndTags(stack, otherId, headers);
+          const oneQuery = await startOneQuery(stack, [...paths.map(([, path]) => path), `/api/v1/books/${otherId}`], headers);
+          try {
+            rps.oneQuery = await cannonEach('one-query limit', oneQuery.ready, paths, {}, oneQuery.child.pid);
+          } finally {
+            await oneQuery.stop();
+          }
+        }
       } finally {
         await stack.stop();
       }
@@ -99,10 +129,10 @@ export const readThroughput: Scenario = {
     }
     const endpoints = ['GET /books', 'GET /books/{id}'] as const;
     const at = (where: string, endpoint: string) => rps[where]?.[endpoint] as Measured;
-    const label = (where: string) => (where === 'bare' ? 'bare Fastify' : `Bookly on ${where === 'postgres' ? 'PostgreSQL' : 'PGlite'}`);
+    const label = (where: string) => labels[where as keyof typeof labels];
     result.figures = { connections, seconds, results: rps, apiRssMiB };
     result.table.push('| server | endpoint | requests/s | p99 ms | non-2xx |', '|---|---|---|---|---|');
-    for (const where of ['postgres', 'pglite', 'bare']) {
+    for (const where of servers) {
       for (const endpoint of endpoints) {
         const m = at(where, endpoint);
         result.table.push(`| ${label(where)} | ${endpoint} | ${round(m.requestsPerSecond, 0)} | ${m.latencyP99Ms} | ${m.non2xx} |`);
@@ -121,6 +151,13 @@ export const readThroughput: Scenario = {
           },
         ),
         compare(
+          `${endpoint}, Bookly on PostgreSQL / one-query limit`,
+          at('postgres', endpoint).requestsPerSecond,
+          at('oneQuery', endpoint).requestsPerSecond,
+          'req/s',
+          { ratio: 0.8, better: 'above' },
+        ),
+        compare(
           `${endpoint}, Bookly on PGlite / bare Fastify`,
           at('pglite', endpoint).requestsPerSecond,
           at('bare', endpoint).requestsPerSecond,
@@ -136,7 +173,7 @@ export const readThroughput: Scenario = {
       `| server | endpoint | ${cpuParts.join(' | ')} | total | machine busy |`,
       `|---|---|${cpuParts.map(() => '---|').join('')}---|---|`,
     );
-    for (const where of ['postgres', 'pglite', 'bare']) {
+    for (const where of servers) {
       for (const endpoint of endpoints) {
         const { parts, totalMs, busyShare } = at(where, endpoint).cpu;
         result.table.push(
@@ -154,7 +191,7 @@ export const readThroughput: Scenario = {
       name: 'read-throughput',
       caption: `Requests per second at ${connections} connections (autocannon, ${seconds} s each)`,
       svg: await groupedBarChart(
-        ['postgres', 'pglite', 'bare'].map((where) => ({
+        servers.map((where) => ({
           name: label(where),
           values: endpoints.map((endpoint) => at(where, endpoint).requestsPerSecond),
         })),
@@ -164,17 +201,18 @@ export const readThroughput: Scenario = {
     const one = at('postgres', 'GET /books/{id}');
     const cores = (part: string) => round(((one.cpu.parts[part] ?? 0) * one.requestsPerSecond) / 1000, 2);
     result.notes.push(
-      `What bounds the reads: at ${round(one.requestsPerSecond, 0)} req/s on GET /books/{id} the API process used ${cores('server')} of a core (one JavaScript thread) and PostgreSQL ${cores('PostgreSQL')}, for three statements a request (revocation, user, data); the bare server spent ${ms(at('bare', 'GET /books/{id}').cpu.parts.server)} ms of CPU a request against Bookly's ${ms(one.cpu.parts.server)}. The README's Performance section says what remains and why.`,
+      `What bounds the reads: at ${round(one.requestsPerSecond, 0)} req/s on GET /books/{id} the API process used ${cores('server')} of a core (one JavaScript thread) and PostgreSQL ${cores('PostgreSQL')}, for three statements a request (revocation, user, data); the bare server spent ${ms(at('bare', 'GET /books/{id}').cpu.parts.server)} ms of CPU a request against Bookly's ${ms(one.cpu.parts.server)}, and the one-query limit, whose one statement also brings reviews and tags, ${ms(at('oneQuery', 'GET /books/{id}').cpu.parts.server)} (PostgreSQL ${ms(at('oneQuery', 'GET /books/{id}').cpu.parts.PostgreSQL)} against Bookly's ${ms(one.cpu.parts.PostgreSQL)}). The README's Performance section says what remains and why.`,
     );
     result.charts.push({
       name: 'read-cpu',
       caption: 'CPU time per request on PostgreSQL, by process: the two cores are shared by the load generator, the server and PostgreSQL',
       svg: await stackedBarChart(
-        ['postgres', 'bare'].flatMap((where) =>
+        (['postgres', 'oneQuery', 'bare'] as const).flatMap((where) =>
           endpoints.map((endpoint) => {
             const { parts, busyShare } = at(where, endpoint).cpu;
             return {
-              label: `${where === 'bare' ? 'bare Fastify' : 'Bookly'}, ${endpoint}`,
+              // Short enough for the chart's margin.
+              label: `${{ postgres: 'Bookly', oneQuery: 'one-query', bare: 'bare Fastify' }[where]}, ${endpoint}`,
               values: cpuParts.map((part) => parts[part] ?? 0),
               note: `machine ${round(busyShare * 100, 0)}% busy`,
             };
