@@ -149,7 +149,7 @@ describeEachDatabase('auth cache', (ctx) => {
     const { account } = await warmReader();
     assert.equal((await adminList(account.accessToken)).status, 403);
     await ctx.t.deps.db.update(users).set({ role: 'admin' }).where(eq(users.uid, account.uid));
-    const ms = await seenWithin(100, async () => (await adminList(account.accessToken)).status === 200);
+    const ms = await seenWithin(10_000, async () => (await adminList(account.accessToken)).status === 200);
     console.log(`[${ctx.kind}] a role change in SQL seen by the same process's cache after ${ms.toFixed(1)} ms`);
   });
 
@@ -186,27 +186,28 @@ describeEachDatabase('auth cache', (ctx) => {
     assert.equal(again?.role, 'admin');
   });
 
-  // Skipped by option, not by t.skip() in the body: on Node 20 that leaves afterEach unrun, and the app running.
-  const noConnection = ctx.kind === 'postgres' ? false : 'PGlite listens in-process: there is no connection to lose';
-  it('goes to the database while the listening connection is down, and caches again once it is back', { skip: noConnection }, async () => {
-    const { account, bookUid } = await warmReader();
-    const cache = ctx.t.deps.authCache;
-    await dropListener(ctx);
-    await waitFor('the cache to turn off', () => !cache.enabled);
-    const down = await statementsRunBy(ctx.t.deps.database, () => getBook(bookUid, account.accessToken));
-    assert.equal(down, 3, 'every check goes to the database');
-    // No notice can arrive now; the change is seen because the cache is off.
-    await ctx.t.deps.db.update(users).set({ role: 'admin' }).where(eq(users.uid, account.uid));
-    assert.equal((await adminList(account.accessToken)).status, 200);
-    assert.equal(cache.enabled, false, 'still off during the checks above');
+  // Only on PostgreSQL: PGlite listens in-process, with no connection to lose.
+  if (ctx.kind === 'postgres') {
+    it('goes to the database while the listening connection is down, and caches again once it is back', async () => {
+      const { account, bookUid } = await warmReader();
+      const cache = ctx.t.deps.authCache;
+      await dropListener(ctx);
+      await waitFor('the cache to turn off', () => !cache.enabled);
+      const down = await statementsRunBy(ctx.t.deps.database, () => getBook(bookUid, account.accessToken));
+      assert.equal(down, 3, 'every check goes to the database');
+      // No notice can arrive now; the change is seen because the cache is off.
+      await ctx.t.deps.db.update(users).set({ role: 'admin' }).where(eq(users.uid, account.uid));
+      assert.equal((await adminList(account.accessToken)).status, 200);
+      assert.equal(cache.enabled, false, 'still off during the checks above');
 
-    const back = await waitFor('the cache to turn on again', () => cache.enabled);
-    console.log(`[postgres] listener back ${back.toFixed(0)} ms after the cache turned off`);
-    await getBook(bookUid, account.accessToken);
-    assert.equal(await statementsRunBy(ctx.t.deps.database, () => getBook(bookUid, account.accessToken)), 1);
-    await ctx.t.deps.db.update(users).set({ role: 'user' }).where(eq(users.uid, account.uid));
-    await seenWithin(100, async () => (await adminList(account.accessToken)).status === 403);
-  });
+      const back = await waitFor('the cache to turn on again', () => cache.enabled);
+      console.log(`[postgres] listener back ${back.toFixed(0)} ms after the cache turned off`);
+      await getBook(bookUid, account.accessToken);
+      assert.equal(await statementsRunBy(ctx.t.deps.database, () => getBook(bookUid, account.accessToken)), 1);
+      await ctx.t.deps.db.update(users).set({ role: 'user' }).where(eq(users.uid, account.uid));
+      await seenWithin(10_000, async () => (await adminList(account.accessToken)).status === 403);
+    });
+  }
 });
 
 /** Ends the API's listening connection from the server side, as a restart or an operator would. */
