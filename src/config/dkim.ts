@@ -84,8 +84,9 @@ function pemOf(read: EnvReader, value: string): string | undefined {
     text = readFileSync(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a directory' : code === 'EACCES' ? 'not readable by this user' : code;
+    // A key's body pasted without its BEGIN line reads as a path: ENAMETOOLONG when no '/' breaks it up.
+    const noFile = code === 'ENOENT' || code === 'ENAMETOOLONG';
+    const why = noFile ? 'no such file' : code === 'EISDIR' ? 'a directory' : code === 'EACCES' ? 'not readable by this user' : code;
     read.problem(
       `MAIL_DKIM_PRIVATE_KEY is neither a PEM key nor a readable file (${shown(value, path)}: ${why}): give the key's PEM text or the path of its file`,
     );
