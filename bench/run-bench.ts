@@ -18,11 +18,13 @@ import { readThroughput } from './scenarios/read-throughput.js';
 import { retention } from './scenarios/retention.js';
 import { signupLatency } from './scenarios/signup-latency.js';
 import { signupToInbox } from './scenarios/signup-to-inbox.js';
+import { slowSmtp } from './scenarios/slow-smtp.js';
 import { taskThroughput } from './scenarios/task-throughput.js';
 
 export const scenarios: readonly Scenario[] = [
   signupLatency,
   signupToInbox,
+  slowSmtp,
   readThroughput,
   taskThroughput,
   memory,

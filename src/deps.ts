@@ -14,7 +14,7 @@ import { domainOf, MailLedger } from './mail/ledger.js';
 import { LedgerReads } from './mail/ledger-reads.js';
 import type { Mailer } from './mail/mailer.js';
 import { LocalMailRateLimit, type MailRateLimit, noRateLimit, RedisMailRateLimit } from './mail/rate-limit.js';
-import { SmtpMailer } from './mail/smtp-mailer.js';
+import { connectionsPerLane, SmtpMailer } from './mail/smtp-mailer.js';
 import { appUrl } from './mail/templates/html.js';
 import { Unsubscribes } from './mail/unsubscribes.js';
 import { Metrics } from './observability/metrics.js';
@@ -104,7 +104,11 @@ export async function createDeps(config: Config, options: CreateDepsOptions): Pr
   const redis = taskBackend.redis;
   const devMailbox = config.mail.smtp ? undefined : new DevMailbox(db, log);
   const mailer = config.mail.smtp
-    ? new SmtpMailer(config.mail.smtp, { name: config.mail.fromName, address: config.mail.from }, config.mail.dkim)
+    ? new SmtpMailer(
+        config.mail.smtp,
+        { name: config.mail.fromName, address: config.mail.from },
+        { connectionsPerLane: connectionsPerLane(config.mail.maxConnections, config.tasks.concurrency), dkim: config.mail.dkim },
+      )
     : (devMailbox as DevMailbox);
   const perSecond = config.mail.ratePerSecond;
   const mailRateLimit =

@@ -50,10 +50,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const postgres = options.database === 'postgres' ? await createPostgresDatabase() : undefined;
   const pgliteDir = postgres ? undefined : tempDir('bench');
   const prefix = testPrefix();
-  // The test settings, less the short poll and retry intervals that make tests quick: production's own.
+  // The test settings, less the short poll and retry intervals that make tests quick and the suite's smaller pools: production's own.
   const {
     TASK_POLL_MS: _poll,
     TASK_RETRY_BASE_MS: _retry,
+    WORKER_CONCURRENCY: _concurrency,
     ...base
   } = testEnv({
     smtp: options.smtp,

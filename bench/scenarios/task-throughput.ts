@@ -1,5 +1,7 @@
 import { Queue } from 'bullmq';
 import nodemailer from 'nodemailer';
+import { loadConfig } from '../../src/config/load-config.js';
+import { connectionsPerLane } from '../../src/mail/smtp-mailer.js';
 import { deleteKeys, redisUrl, testPrefix } from '../../test/support/redis.js';
 import type { SmtpPeer } from '../../test/support/smtp-peer.js';
 import { smtpLogin } from '../../test/support/test-app.js';
@@ -16,8 +18,9 @@ import { barChart } from '../report/charts/bar-chart.js';
 import { stackedBarChart } from '../report/charts/stacked-bar-chart.js';
 
 const sizes = { smoke: { mails: 20, noops: 50 }, quick: { mails: 2000, noops: 2000 }, full: { mails: 10_000, noops: 10_000 } };
-/** Bookly's own settings, so that the baselines get the same means. */
-const smtpConnections = 5;
+/** Bookly's own settings, so that the baselines get the same means: a lane's SMTP pool at the defaults. */
+const defaults = loadConfig({});
+const smtpConnections = connectionsPerLane(defaults.mail.maxConnections, defaults.tasks.concurrency);
 const workerConcurrency = 10;
 
 interface Measured {

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { Cron } from 'croner';
+import { lanes } from '../tasks/lane.js';
 import { type DkimConfig, readDkim } from './dkim.js';
 import { EnvReader } from './env-reader.js';
 import { readTrustProxy, type TrustProxy } from './trust-proxy.js';
@@ -92,6 +93,8 @@ export interface Config {
     fromName: string;
     /** Mails a second, across every process that sends (`MAIL_RATE_LIMIT`); 0 is no limit. */
     ratePerSecond: number;
+    /** `MAIL_MAX_CONNECTIONS`: SMTP connections this process opens at most, shared out between the lanes. */
+    maxConnections: number;
     /** Undefined: messages go out unsigned. Set: every message sent over SMTP is DKIM-signed. */
     dkim: DkimConfig | undefined;
   };
@@ -147,7 +150,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   }
 
   const port = read.integer('PORT', 8000, 0, 65535);
-  const concurrency = read.integer('WORKER_CONCURRENCY', 10, 1, 1000);
+  const concurrency = read.integer('WORKER_CONCURRENCY', 20, 1, 1000);
   const config: Config = {
     env: nodeEnv,
     logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
@@ -173,6 +176,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       from: read.string('MAIL_FROM', 'bookly@localhost'),
       fromName: read.string('MAIL_FROM_NAME', 'Bookly'),
       ratePerSecond: read.integer('MAIL_RATE_LIMIT', 0, 0),
+      // A sending task holds its connection for the server's whole answer: by default every task that may run has one.
+      maxConnections: read.integer('MAIL_MAX_CONNECTIONS', lanes.length * concurrency, lanes.length, 10_000),
       dkim: readDkim(read),
     },
     domain: read.string('DOMAIN', `localhost:${port}`),

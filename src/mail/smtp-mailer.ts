@@ -15,7 +15,21 @@ const signedFields =
   'In-Reply-To:References:List-Id:List-Help:List-Unsubscribe:List-Unsubscribe-Post:List-Subscribe:List-Post:' +
   'List-Owner:List-Archive';
 
-/** Sends over SMTP with a pool of connections per lane (a new connection costs a greeting and a TLS handshake). */
+/**
+ * A lane's pool: a connection for each task the lane may run at once (a
+ * message holds its connection until the server answers, seconds at a slow
+ * provider), within the process's share of `MAIL_MAX_CONNECTIONS`.
+ */
+export function connectionsPerLane(maxConnections: number, laneConcurrency: number): number {
+  return Math.max(1, Math.min(laneConcurrency, Math.floor(maxConnections / lanes.length)));
+}
+
+/**
+ * Sends over SMTP with a pool of connections per lane (a new connection costs
+ * a greeting and a TLS handshake), so that a bulk send never holds the
+ * connections a verification mail needs. A pool opens connections only while
+ * messages wait for one.
+ */
 export class SmtpMailer implements Mailer {
   private readonly transports: Map<Lane, Transporter>;
 
@@ -23,9 +37,9 @@ export class SmtpMailer implements Mailer {
   constructor(
     smtp: SmtpConfig,
     private readonly from: { name: string; address: string },
-    dkim?: DkimConfig,
+    options: { connectionsPerLane: number; dkim?: DkimConfig | undefined },
   ) {
-    this.transports = new Map(lanes.map((lane) => [lane, createTransport(smtp, dkim)]));
+    this.transports = new Map(lanes.map((lane) => [lane, createTransport(smtp, options.connectionsPerLane, options.dkim)]));
   }
 
   async send(message: MailMessage, lane: Lane, signal?: AbortSignal): Promise<MailAccepted> {
@@ -44,10 +58,10 @@ export class SmtpMailer implements Mailer {
   }
 }
 
-function createTransport(smtp: SmtpConfig, dkim: DkimConfig | undefined): Transporter {
+function createTransport(smtp: SmtpConfig, maxConnections: number, dkim: DkimConfig | undefined): Transporter {
   return nodemailer.createTransport({
     pool: true,
-    maxConnections: 5,
+    maxConnections,
     maxMessages: Number.POSITIVE_INFINITY,
     host: smtp.host,
     port: smtp.port,

@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError, type DatabaseConfig, loadConfig } from '../../src/config/load-config.js';
+import { connectionsPerLane } from '../../src/mail/smtp-mailer.js';
 import { tempDir } from '../support/temp-dir.js';
 
 /** The `.env` of the Python Bookly, as its course writes it. */
@@ -40,8 +41,8 @@ describe('configuration', () => {
 
   it("reads the Python Bookly's .env unchanged", () => {
     const config = loadConfig(pythonEnv);
-    // Two lanes of ten tasks at once, and five for requests and bookkeeping.
-    assert.deepEqual(config.database, { kind: 'postgres', url: 'postgres://bookly:secret@db.example.com:5432/bookly', poolSize: 25 });
+    // Two lanes of twenty tasks at once, and five for requests and bookkeeping.
+    assert.deepEqual(config.database, { kind: 'postgres', url: 'postgres://bookly:secret@db.example.com:5432/bookly', poolSize: 45 });
     assert.deepEqual(config.mail.smtp, {
       host: 'smtp.gmail.com',
       port: 587,
@@ -83,6 +84,15 @@ describe('configuration', () => {
     assert.equal(poolSize(loadConfig({ DATABASE_URL: url, WORKER_CONCURRENCY: '4' }).database), 13);
     assert.equal(poolSize(loadConfig({ DATABASE_URL: url, WORKER_CONCURRENCY: '4', DATABASE_POOL_SIZE: '50' }).database), 50);
     assert.throws(() => loadConfig({ DATABASE_URL: url, DATABASE_POOL_SIZE: '0' }), /DATABASE_POOL_SIZE/);
+
+    it('gives every task that may run at once an SMTP connection, unless MAIL_MAX_CONNECTIONS caps them', () => {
+      assert.equal(loadConfig({}).tasks.concurrency, 20);
+      assert.equal(loadConfig({}).mail.maxConnections, 40, 'both lanes’ tasks');
+      assert.equal(loadConfig({ WORKER_CONCURRENCY: '3' }).mail.maxConnections, 6);
+      assert.equal(connectionsPerLane(loadConfig({ WORKER_CONCURRENCY: '3' }).mail.maxConnections, 3), 3);
+      assert.equal(connectionsPerLane(loadConfig({ MAIL_MAX_CONNECTIONS: '9' }).mail.maxConnections, 20), 4, 'half of nine each');
+      assert.throws(() => loadConfig({ MAIL_MAX_CONNECTIONS: '1' }), /MAIL_MAX_CONNECTIONS must be an integer 2\.\.10000 \(got "1"\)/);
+    });
   });
 
   it('names every bad variable at once, in one line', () => {

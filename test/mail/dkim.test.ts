@@ -83,7 +83,11 @@ describe('DKIM signing', () => {
       }),
     );
     assert.ok(config.mail.smtp);
-    mailer = new SmtpMailer(config.mail.smtp, { name: 'Bookly', address: config.mail.from }, config.mail.dkim);
+    mailer = new SmtpMailer(
+      config.mail.smtp,
+      { name: 'Bookly', address: config.mail.from },
+      { connectionsPerLane: 1, dkim: config.mail.dkim },
+    );
     await mailer.send(
       {
         to: 'reader@example.com',

@@ -46,6 +46,9 @@ export class SmtpPeer extends EventEmitter {
   readonly acceptedAt = new Map<string, number>();
   /** Messages whose answer is being held right now. */
   held = 0;
+  /** Client connections open right now, and the most open at once since the last `reset()`. */
+  sessions = 0;
+  peakSessions = 0;
   /** The Message-ID of each message refused, in order. */
   readonly refusedMessageIds: string[] = [];
   private refusals: { count: number; code: number }[] = [];
@@ -71,7 +74,15 @@ export class SmtpPeer extends EventEmitter {
         const ok = auth.username === options.auth?.user && auth.password === options.auth?.pass;
         callback(ok ? null : new Error('Invalid username or password'), ok ? { user: auth.username } : undefined);
       },
+      onConnect(_session, callback) {
+        if (peer) {
+          peer.sessions++;
+          peer.peakSessions = Math.max(peer.peakSessions, peer.sessions);
+        }
+        callback();
+      },
       onClose(session) {
+        if (peer) peer.sessions--;
         peer?.closedSessions.add(session.id);
         peer?.emit('client-closed', session.id);
       },
@@ -100,6 +111,7 @@ export class SmtpPeer extends EventEmitter {
     this.mails.length = 0;
     this.refusedMessageIds.length = 0;
     this.acceptedAt.clear();
+    this.peakSessions = this.sessions;
     this.accepted = 0;
     this.refused = 0;
     this.delayMs = 0;

@@ -54,6 +54,8 @@ export function testEnv(options: Pick<TestAppOptions, 'smtp' | 'env'> & { databa
     AUTH_RATE_LIMIT: '0',
     TASK_POLL_MS: '50',
     TASK_RETRY_BASE_MS: '20',
+    // Every test file's processes share one PostgreSQL (max_connections 100), two files at a time: half the default's pools.
+    WORKER_CONCURRENCY: '10',
     // A prune at the top of an hour would add a task to tests that count them; tests of schedules set their own.
     PRUNE_SCHEDULE: 'off',
     ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
