@@ -349,6 +349,21 @@ async function booklyInProcessNoop(smtp: SmtpPeer, count: number, onProgress: (w
 /** What bounds the in-process runner beside graphile-worker, from this run's CPU figures. */
 function inProcessNote(bookly: Measured, graphile: Measured): string {
   const ms = (measured: Measured, part: string) => round(measured.cpu.parts[part] ?? 0, 3);
+  const times = (part: string) => round((bookly.cpu.parts[part] ?? 0) / (graphile.cpu.parts[part] ?? Number.NaN), 2);
+  const busy = (measured: Measured) => round(measured.cpu.busyShare * 100, 0);
   const ratio = round(bookly.perSecond / graphile.perSecond, 2);
-  return `In-process runner beside graphile-worker (${ratio}×): a no-op task cost PostgreSQL ${ms(bookly, 'PostgreSQL')} ms and the API ${ms(bookly, 'Bookly or bare worker')} ms, a graphile-worker job PostgreSQL ${ms(graphile, 'PostgreSQL')} ms and its process ${ms(graphile, 'Bookly or bare worker')} ms, with the machine ${round(bookly.cpu.busyShare * 100, 0)}% and ${round(graphile.cpu.busyShare * 100, 0)}% busy. A Bookly task is a claim that writes its start (state, lease, attempt) and a finish that writes its end, both kept in the task table for status queries and retries; a graphile-worker job is one claim (get_job) and one delete (complete_job), and nothing is kept.`;
+  const figures = `In-process runner beside graphile-worker (${ratio}×): a no-op task cost PostgreSQL ${ms(bookly, 'PostgreSQL')} ms and the API ${ms(bookly, 'Bookly or bare worker')} ms, a graphile-worker job PostgreSQL ${ms(graphile, 'PostgreSQL')} ms and its process ${ms(graphile, 'Bookly or bare worker')} ms (${times('PostgreSQL')}× and ${times('Bookly or bare worker')}×), with the machine ${busy(bookly)}% and ${busy(graphile)}% busy.`;
+  const why =
+    'A Bookly task is a claim that writes its start (state, lease, attempt) and a finish that writes its end, both kept in the task table for status queries and retries; a graphile-worker job is one claim (get_job) and one delete (complete_job), and nothing is kept.';
+  if (ratio >= 1) return `${figures} ${why}`;
+  // Below the peer: say which of the two bounds this run shows, the database's work per task or the runner's own waiting.
+  const waits =
+    bookly.cpu.busyShare < graphile.cpu.busyShare
+      ? ` The machine was also less busy than under graphile-worker, so CPU alone does not bound it: the runner claims a lane's tasks from one loop, one claim at a time, where graphile-worker's ${workerConcurrency} slots each claim their own next job.`
+      : '';
+  const first =
+    times('PostgreSQL') >= times('Bookly or bare worker')
+      ? `PostgreSQL's work per task (${times('PostgreSQL')}× graphile-worker's)`
+      : `the API's own CPU per task (${times('Bookly or bare worker')}× graphile-worker's process)`;
+  return `${figures} ${why} So ${first} bounds it first.${waits}`;
 }
