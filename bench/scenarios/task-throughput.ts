@@ -2,6 +2,7 @@ import { Queue } from 'bullmq';
 import nodemailer from 'nodemailer';
 import { loadConfig } from '../../src/config/load-config.js';
 import { connectionsPerLane } from '../../src/mail/smtp-mailer.js';
+import { createPostgresDatabase } from '../../test/support/databases.js';
 import { deleteKeys, redisUrl, testPrefix } from '../../test/support/redis.js';
 import type { SmtpPeer } from '../../test/support/smtp-peer.js';
 import { smtpLogin } from '../../test/support/test-app.js';
@@ -10,6 +11,7 @@ import { startChild } from '../lib/child.js';
 import { type CpuPerUnit, cpuPerUnit, meterCpu, processes, processesNamed } from '../lib/cpu-meter.js';
 import { postJson } from '../lib/load.js';
 import { enqueueNoops } from '../lib/noops.js';
+import { queuePausedNoops } from '../lib/paused-noops.js';
 import { compare, emptyResult, type Scenario } from '../lib/scenario.js';
 import { type Mode, startStack } from '../lib/stack.js';
 import { round } from '../lib/stats.js';
@@ -65,6 +67,10 @@ export const taskThroughput: Scenario = {
     const bareNoops = await bareBullmq(noops);
     progress.update(`Bookly worker: ${noops} no-op tasks`);
     const booklyNoops = await booklyNoop(smtp, noops, (what) => progress.update(`Bookly worker: ${what}`));
+    progress.update(`Bookly in-process runner: ${noops} no-op tasks`);
+    const inProcessNoops = await booklyInProcessNoop(smtp, noops, (what) => progress.update(`Bookly in-process runner: ${what}`));
+    progress.update(`graphile-worker: ${noops} no-op jobs`);
+    const graphileNoops = await graphileWorker(noops);
 
     const mailRuns: [string, Measured][] = [
       [`nodemailer alone, pool of ${smtpConnections}`, raw],
@@ -73,6 +79,8 @@ export const taskThroughput: Scenario = {
     const noopRuns: [string, Measured][] = [
       ['bare BullMQ worker, no-op jobs', bareNoops],
       ['Bookly worker, no-op tasks', booklyNoops],
+      ['graphile-worker, no-op jobs', graphileNoops],
+      ['Bookly in-process runner (API), no-op tasks', inProcessNoops],
     ];
     result.figures = {
       mails,
@@ -97,6 +105,10 @@ export const taskThroughput: Scenario = {
       compare('mail, in-process / nodemailer alone', (bookly['in-process (API)'] as Measured).perSecond, raw.perSecond, 'mails/s'),
       compare('no-op tasks, Bookly worker / bare BullMQ worker', booklyNoops.perSecond, bareNoops.perSecond, 'tasks/s', {
         ratio: 0.8,
+        better: 'above',
+      }),
+      compare('no-op tasks, Bookly in-process runner / graphile-worker', inProcessNoops.perSecond, graphileNoops.perSecond, 'tasks/s', {
+        ratio: 1.0,
         better: 'above',
       }),
     );
@@ -131,7 +143,8 @@ export const taskThroughput: Scenario = {
       },
       {
         name: 'noop-cpu',
-        caption: 'CPU time per no-op task, by process, from the worker being ready to the last task done',
+        caption:
+          'CPU time per no-op task, by process, from the worker being ready (the in-process API: its first claim) to the last task done',
         svg: await stackedBarChart(cpuBars(noopRuns), { title: 'CPU per no-op task', unit: 'ms', parts: cpuParts }),
       },
     );
@@ -140,6 +153,7 @@ export const taskThroughput: Scenario = {
     result.notes.push(
       `What bounds the tasks: a mail through one Bookly worker cost the machine ${total(oneWorker)} ms of CPU (worker ${part(oneWorker, 'Bookly or bare worker')}, PostgreSQL ${part(oneWorker, 'PostgreSQL')}, Redis ${part(oneWorker, 'Redis')}), against ${total(raw)} ms for nodemailer and the SMTP server alone; a no-op task ${total(booklyNoops)} ms (PostgreSQL ${part(booklyNoops, 'PostgreSQL')}) against ${total(bareNoops)} ms for a bare BullMQ job, with the machine ${round(booklyNoops.cpu.busyShare * 100, 0)}% busy. The README's Performance section says what remains and why.`,
       'A Bookly task writes its start and its end to the task table (the record that status queries and retries read); the bare worker keeps nothing but BullMQ’s own job hash.',
+      inProcessNote(inProcessNoops, graphileNoops),
     );
     return result;
   },
@@ -272,4 +286,87 @@ async function booklyNoop(smtp: SmtpPeer, count: number, onProgress: (what: stri
   } finally {
     await stack.stop();
   }
+}
+
+/**
+ * The peer of the in-process runner, with the same concurrency, on a
+ * database of its own: the jobs are queued before it starts, as for the
+ * bare BullMQ worker.
+ */
+async function graphileWorker(count: number): Promise<Measured> {
+  const database = await createPostgresDatabase();
+  try {
+    const worker = await startChild(
+      'graphile-worker-noops.ts',
+      { DATABASE_URL: database.url, CONCURRENCY: String(workerConcurrency), COUNT: String(count) },
+      /(ready)/,
+    );
+    try {
+      const meter = meterCpu(meterGroups(worker.child.pid));
+      const [, json] = await worker.next(/done (\{.*\})/);
+      const cpu = cpuPerUnit(meter.stop(), count);
+      const { first, last } = JSON.parse(json as string) as { first: number; last: number };
+      return { perSecond: rate(count, first, last), cpu };
+    } finally {
+      await worker.stop();
+    }
+  } finally {
+    await database.drop();
+  }
+}
+
+/**
+ * The API runs the tasks itself (no Redis): they are recorded while their
+ * lane is paused, then let go, so that it has a full table from its first claim.
+ * Its rate, like the worker's, runs from the first completion to the last.
+ */
+async function booklyInProcessNoop(smtp: SmtpPeer, count: number, onProgress: (what: string) => void): Promise<Measured> {
+  const stack = await startStack({
+    mode: 'in-process',
+    database: 'postgres',
+    smtp,
+    env: { WORKER_CONCURRENCY: String(workerConcurrency) },
+  });
+  try {
+    const queued = await queuePausedNoops(stack.env, count, (done) => onProgress(`${done}/${count} queued`));
+    const sql = stack.sql as NonNullable<typeof stack.sql>;
+    await queued.resume();
+    // The API finds them at its next poll (up to TASK_POLL_MS later): metering from its first claim
+    // keeps that idle wait out of the figures, as the worker above is metered from its being ready.
+    await waitFor(
+      'the API to claim the first no-op tasks',
+      async () => (await sql.query(`select 1 from tasks where name = 'system.noop' and state <> 'pending' limit 1`)).rowCount === 1,
+      30_000,
+      5,
+    );
+    const meter = meterCpu(meterGroups(stack.api.child.pid));
+    const before = await taskCounts(sql, 'system.noop');
+    const counts = await waitForTasks(sql, 'system.noop', count, ({ completed }) => onProgress(`${completed}/${count} done`));
+    const cpu = cpuPerUnit(meter.stop(), counts.completed - before.completed);
+    return { perSecond: (count - 1) / (counts.spanMs / 1000), cpu };
+  } finally {
+    await stack.stop();
+  }
+}
+
+/** What bounds the in-process runner beside graphile-worker, from this run's CPU figures. */
+function inProcessNote(bookly: Measured, graphile: Measured): string {
+  const ms = (measured: Measured, part: string) => round(measured.cpu.parts[part] ?? 0, 3);
+  const times = (part: string) => round((bookly.cpu.parts[part] ?? 0) / (graphile.cpu.parts[part] ?? Number.NaN), 2);
+  const busy = (measured: Measured) => round(measured.cpu.busyShare * 100, 0);
+  const ratio = round(bookly.perSecond / graphile.perSecond, 2);
+  const figures = `In-process runner beside graphile-worker (${ratio}×): a no-op task cost PostgreSQL ${ms(bookly, 'PostgreSQL')} ms and the API ${ms(bookly, 'Bookly or bare worker')} ms, a graphile-worker job PostgreSQL ${ms(graphile, 'PostgreSQL')} ms and its process ${ms(graphile, 'Bookly or bare worker')} ms (${times('PostgreSQL')}× and ${times('Bookly or bare worker')}×), with the machine ${busy(bookly)}% and ${busy(graphile)}% busy.`;
+  const why =
+    'A Bookly task is a claim that writes its start (state, lease, attempt) and a finish that writes its end, both kept in the task table for status queries and retries; a graphile-worker job is one claim (get_job) and one delete (complete_job), and nothing is kept.';
+  if (ratio >= 1) return `${figures} ${why}`;
+  // Below the peer: say which of the two bounds this run shows, the database's work per task or the runner's own waiting.
+  const waits =
+    bookly.cpu.busyShare < graphile.cpu.busyShare
+      ? ` The machine was also less busy than under graphile-worker, so CPU alone does not bound it: the runner claims a lane's tasks from one loop, one claim at a time, where graphile-worker's ${workerConcurrency} slots each claim their own next job.`
+      : '';
+  const first =
+    times('PostgreSQL') >= times('Bookly or bare worker')
+      ? `PostgreSQL's work per task (${times('PostgreSQL')}× graphile-worker's)`
+      : `the API's own CPU per task (${times('Bookly or bare worker')}× graphile-worker's process)`;
+  return `${figures} ${why} So ${first} bounds it first.${waits}`;
 }
