@@ -25,6 +25,8 @@ interface LaneState {
   readonly running: Set<Promise<void>>;
   /** Set by a wake-up that arrived while the loop was busy, so it is not lost. */
   woken: boolean;
+  /** Set at start and by the poll's timer: the next claim looks for lapsed claims too, which no event announces. */
+  polled: boolean;
   sleeper: (() => void) | undefined;
 }
 
@@ -52,7 +54,7 @@ export class LocalRunner implements TaskDispatcher {
       if (orphans > 0) log.info({ tasks: orphans }, 'tasks interrupted by the last shutdown will run again');
     }
     for (const lane of registry.lanes()) {
-      const state: LaneState = { lane, running: new Set(), woken: true, sleeper: undefined };
+      const state: LaneState = { lane, running: new Set(), woken: true, polled: true, sleeper: undefined };
       this.lanes.set(lane, state);
       this.loops.push(this.loop(state));
     }
@@ -91,16 +93,20 @@ export class LocalRunner implements TaskDispatcher {
       if (canClaim()) {
         state.woken = false;
         const free = concurrency - state.running.size;
-        const claimed = await this.claim(state.lane, free);
+        const claimed = await this.claim(state.lane, free, state.polled);
+        // A claim that failed is tried again at the next poll, lapsed claims included.
+        if (claimed === undefined) continue;
         for (const task of claimed) this.track(state, this.run(task));
         // A full batch suggests more is due: look again as soon as a slot is free.
         if (claimed.length === free) state.woken = true;
+        else state.polled = false;
         continue;
       }
       // Until a wake-up (a commit, a finished task) or the next poll.
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           state.woken = true;
+          state.polled = true;
           resolve();
         }, pollMs);
         state.sleeper = () => {
@@ -121,15 +127,16 @@ export class LocalRunner implements TaskDispatcher {
     });
   }
 
-  private async claim(lane: Lane, limit: number): Promise<ClaimedTask[]> {
+  /** Undefined when the database did not answer. */
+  private async claim(lane: Lane, limit: number, lapsed: boolean): Promise<ClaimedTask[] | undefined> {
     const { store, attempts } = this.options;
     try {
-      const claimed = await store.claimDue(lane, limit, attempts.owner, attempts.holding());
+      const claimed = await store.claimDue(lane, limit, attempts.owner, attempts.holding(), lapsed);
       this.outage.recovered();
       return claimed;
     } catch (err) {
       this.outage.failed(err);
-      return [];
+      return undefined;
     }
   }
 

@@ -41,14 +41,12 @@ export type Refusal =
 
 const lease = (ms: number | SQL) => sql`now() + ${ms}::int * interval '1 millisecond'`;
 
-/**
- * What a runner may claim: a task whose time has come, or one whose claim
- * lapsed (its runner died, froze, or lost the database for longer than its lease).
- */
-const claimable = or(
-  and(inArray(tasks.state, ['pending', 'delayed']), lte(tasks.runAt, sql`now()`)),
-  and(eq(tasks.state, 'active'), lt(tasks.lockedUntil, sql`now()`)),
-) as SQL;
+/** A task whose time has come. */
+const waiting = and(inArray(tasks.state, ['pending', 'delayed']), lte(tasks.runAt, sql`now()`)) as SQL;
+/** A task whose claim lapsed: its runner died, froze, or lost the database for longer than its lease. */
+const lapsedClaim = and(eq(tasks.state, 'active'), lt(tasks.lockedUntil, sql`now()`)) as SQL;
+/** What a runner may claim. */
+const claimable = or(waiting, lapsedClaim) as SQL;
 
 /** No process starts a task of a lane an operator paused (a lapsed claim waits too: it is a new start). */
 const laneRuns = sql`not exists (select 1 from ${lanePauses} where ${lanePauses.lane} = ${tasks.lane})`;
@@ -83,6 +81,7 @@ export class TaskStore {
   // no-op task's CPU in a BullMQ worker).
   private readonly claimStatement;
   private readonly claimDueStatement;
+  private readonly claimLapsedStatement;
   private readonly completeStatement;
 
   constructor(
@@ -90,7 +89,8 @@ export class TaskStore {
     private readonly leaseMs: number,
   ) {
     this.claimStatement = prepareClaimById(db);
-    this.claimDueStatement = prepareClaimDue(db);
+    this.claimDueStatement = prepareClaimOfLane(db, 'task_claim_due', waiting);
+    this.claimLapsedStatement = prepareClaimOfLane(db, 'task_claim_lapsed', lapsedClaim);
     this.completeStatement = prepareCompletion(db);
   }
 
@@ -98,11 +98,15 @@ export class TaskStore {
    * Claims up to `limit` due tasks of a lane, most urgent first, but none of
    * `holding`: the tasks this runner holds itself. A lease of its own that
    * lapsed (its heartbeat held up by a busy machine) means the task still
-   * runs here, and taking it again would run it twice.
+   * runs here, and taking it again would run it twice. With `lapsed`, tasks
+   * whose claim lapsed elsewhere are taken first: a lease runs out with the
+   * clock, not with an event, so a runner looks for them when it polls.
    */
-  async claimDue(lane: Lane, limit: number, owner: string, holding: readonly string[]): Promise<ClaimedTask[]> {
-    const rows = await this.claimDueStatement.execute({ lane, limit, owner, leaseMs: this.leaseMs, holding: uuidList(holding) });
-    return rows.map((row) => claimed(row, owner));
+  async claimDue(lane: Lane, limit: number, owner: string, holding: readonly string[], lapsed: boolean): Promise<ClaimedTask[]> {
+    const given = { lane, owner, leaseMs: this.leaseMs, holding: uuidList(holding) };
+    const taken = lapsed ? await this.claimLapsedStatement.execute({ ...given, limit }) : [];
+    const due = taken.length < limit ? await this.claimDueStatement.execute({ ...given, limit: limit - taken.length }) : [];
+    return [...taken, ...due].map((row) => claimed(row, owner));
   }
 
   /**
@@ -361,12 +365,27 @@ function laneOf(lane: string): Lane {
   return isLane(lane) ? lane : 'default';
 }
 
-/** Claims up to `limit` due tasks of `lane` for `owner`, most urgent first, none of `holding` (a `uuidList`). */
-function prepareClaimDue(db: Db) {
+/**
+ * Claims up to `limit` tasks of `lane` that are `which`, for `owner`, most
+ * urgent first, none of `holding` (a `uuidList`). Each kind is a statement of
+ * its own, and the pause a lookup made once: a single `waiting or lapsed`
+ * condition made PostgreSQL read and sort every due task of the lane to
+ * claim a few (5 ms a claim with 2,000 waiting; an index scan that stops at
+ * `limit` takes 0.07).
+ */
+function prepareClaimOfLane(db: Db, name: string, which: SQL) {
+  const lane = sql.placeholder('lane');
   const due = db
     .select({ id: tasks.id })
     .from(tasks)
-    .where(and(eq(tasks.lane, sql.placeholder('lane')), claimable, laneRuns, not(uuidIn(tasks.id, sql.placeholder('holding')))))
+    .where(
+      and(
+        eq(tasks.lane, lane),
+        which,
+        sql`not exists (select 1 from ${lanePauses} where ${lanePauses.lane} = ${lane})`,
+        not(uuidIn(tasks.id, sql.placeholder('holding'))),
+      ),
+    )
     .orderBy(asc(tasks.priority), asc(tasks.runAt))
     .limit(sql.placeholder('limit'))
     .for('update', { skipLocked: true });
@@ -381,7 +400,7 @@ function prepareClaimDue(db: Db) {
     })
     .where(inArray(tasks.id, due))
     .returning(claimedColumns)
-    .prepare('task_claim_due');
+    .prepare(name);
 }
 
 /** Claims tasks `ids` (a `uuidList`) for `owner`, each that may run now. */
