@@ -61,6 +61,24 @@ export function processes(...pids: (number | undefined)[]): Pids {
   return () => pids.filter((pid): pid is number => pid !== undefined);
 }
 
+/** A process and every process under it, such as a cluster's primary and its workers. */
+export function processTree(root: number | undefined): Pids {
+  return () => {
+    if (root === undefined) return [];
+    const children = new Map<number, number[]>();
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      const stat = readOrUndefined(`/proc/${entry}/stat`);
+      if (stat === undefined) continue;
+      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]); // ppid, field 4
+      children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
+    }
+    const tree = [root];
+    for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i] as number) ?? []));
+    return tree;
+  };
+}
+
 function processTicks(pid: number): number | undefined {
   const stat = readOrUndefined(`/proc/${pid}/stat`);
   if (stat === undefined) return undefined;
@@ -103,4 +121,16 @@ export function cpuPerUnit(reading: CpuReading, units: number): CpuPerUnit {
   const other = Math.max(0, reading.machineMs - named);
   parts.other = other / units;
   return { parts, totalMs: (named + other) / units, busyShare: reading.machineMs / reading.capacityMs };
+}
+
+/** Two readings as one, for a load measured in rounds between others'. */
+export function addReadings(a: CpuReading, b: CpuReading): CpuReading {
+  const byGroup: Record<string, number> = { ...a.byGroup };
+  for (const [group, ms] of Object.entries(b.byGroup)) byGroup[group] = (byGroup[group] ?? 0) + ms;
+  return {
+    elapsedMs: a.elapsedMs + b.elapsedMs,
+    byGroup,
+    machineMs: a.machineMs + b.machineMs,
+    capacityMs: a.capacityMs + b.capacityMs,
+  };
 }

@@ -24,27 +24,47 @@ export async function giveReviewsAndTags(stack: Stack, bookUid: string, headers:
   if (status !== 200) throw new Error(`tagging a book answered ${status}`);
 }
 
+/** The one-query baseline's programs, by driver: `pg` (Bookly's) and postgres.js. */
+export const oneQueryScripts = { pg: 'one-query-fastify.ts', postgresJs: 'one-query-postgresjs.ts' } as const;
+
 /**
- * Starts the one-query baseline on the stack's PostgreSQL database, with the API's pool size,
- * and refuses it (throws) unless it answers each of `paths` with Bookly's very body.
+ * Starts the one-query baseline on the stack's PostgreSQL database, with the API's pool size unless
+ * told another, and refuses it (throws) unless it answers each of `paths` with Bookly's very body.
  */
-export async function startOneQuery(stack: Stack, paths: readonly string[], headers: Record<string, string>): Promise<Child> {
+export async function startOneQuery(
+  stack: Stack,
+  paths: readonly string[],
+  headers: Record<string, string>,
+  driver: keyof typeof oneQueryScripts = 'pg',
+  poolSize?: number,
+): Promise<Child> {
   const { database } = loadConfig(stack.env);
   if (database.kind !== 'postgres') throw new Error('the one-query baseline reads a PostgreSQL server');
   const child = await startChild(
-    'one-query-fastify.ts',
-    { DATABASE_URL: database.url, POOL_SIZE: String(database.poolSize) },
+    oneQueryScripts[driver],
+    { DATABASE_URL: database.url, POOL_SIZE: String(poolSize ?? database.poolSize) },
     /listening (http:\/\/\S+)/,
   );
   try {
-    for (const path of paths) {
-      const [bookly, baseline] = await Promise.all([json(`${stack.url}${path}`, headers), json(`${child.ready}${path}`, {})]);
-      deepStrictEqual(baseline, bookly, `the one-query baseline's GET ${path} differs from Bookly's`);
-    }
+    await assertSameBodies(`the one-query baseline (${driver})`, { url: child.ready, headers: {} }, stack, paths, headers);
     return child;
   } catch (error) {
     await child.stop();
     throw error;
+  }
+}
+
+/** Throws unless `other` answers each of `paths` with the body the stack's API answers. */
+export async function assertSameBodies(
+  what: string,
+  other: { url: string; headers: Record<string, string> },
+  stack: Stack,
+  paths: readonly string[],
+  headers: Record<string, string>,
+): Promise<void> {
+  for (const path of paths) {
+    const [bookly, theirs] = await Promise.all([json(`${stack.url}${path}`, headers), json(`${other.url}${path}`, other.headers)]);
+    deepStrictEqual(theirs, bookly, `${what}'s GET ${path} differs from Bookly's`);
   }
 }
 

@@ -1,25 +1,46 @@
 import autocannon from 'autocannon';
+import { loadConfig } from '../../src/config/load-config.js';
 import { benchAccount } from '../lib/accounts.js';
-import { rssMiB, startChild } from '../lib/child.js';
-import { type CpuPerUnit, cpuPerUnit, meterCpu, processes, processesNamed } from '../lib/cpu-meter.js';
+import { type Child, rssMiB, startChild } from '../lib/child.js';
+import {
+  addReadings,
+  type CpuPerUnit,
+  type CpuReading,
+  cpuPerUnit,
+  meterCpu,
+  type Pids,
+  processes,
+  processesNamed,
+  processTree,
+} from '../lib/cpu-meter.js';
 import { postJson } from '../lib/load.js';
-import { giveReviewsAndTags, startOneQuery } from '../lib/one-query.js';
+import { assertSameBodies, giveReviewsAndTags, startOneQuery } from '../lib/one-query.js';
 import { compare, emptyResult, type Scenario } from '../lib/scenario.js';
 import { startStack } from '../lib/stack.js';
 import { round } from '../lib/stats.js';
 import { groupedBarChart } from '../report/charts/grouped-bar-chart.js';
 import { stackedBarChart } from '../report/charts/stacked-bar-chart.js';
 
-const sizes = { smoke: { seconds: 1 }, quick: { seconds: 5 }, full: { seconds: 15 } };
+/** On PostgreSQL the servers compared with each other take turns, `rounds` times each for `seconds`. */
+const sizes = {
+  smoke: { seconds: 1, rounds: 1, warmUpSeconds: 0 },
+  quick: { seconds: 5, rounds: 2, warmUpSeconds: 1 },
+  full: { seconds: 15, rounds: 2, warmUpSeconds: 2 },
+};
 const connections = 50;
+/** API processes sharing the port in the cluster row: one a core on this two-core machine. */
+const clusterWorkers = 2;
 /** The servers measured, in the order the tables and charts show them. */
-const servers = ['postgres', 'pglite', 'oneQuery', 'bare'] as const;
+const servers = ['postgres', 'postgresCluster', 'pglite', 'oneQuery', 'oneQueryPostgresJs', 'bare'] as const;
 const labels = {
   postgres: 'Bookly on PostgreSQL',
+  postgresCluster: `Bookly on PostgreSQL, ${clusterWorkers} processes`,
   pglite: 'Bookly on PGlite',
-  oneQuery: 'one-query limit',
+  oneQuery: 'one-query limit (pg)',
+  oneQueryPostgresJs: 'one-query limit, postgres.js',
   bare: 'bare Fastify',
 };
+const label = (where: string) => labels[where as keyof typeof labels];
 
 interface Measured {
   requestsPerSecond: number;
@@ -30,8 +51,8 @@ interface Measured {
 
 /** Where a request's CPU time is spent: the server measured, its database, the load generator (this process). */
 const cpuParts = ['server', 'PostgreSQL', 'load generator', 'other'] as const;
-const meterGroups = (serverPid: number | undefined) => ({
-  server: processes(serverPid),
+const meterGroups = (server: Pids) => ({
+  server,
   PostgreSQL: processesNamed('postgres'),
   'load generator': processes(process.pid),
 });
@@ -48,11 +69,12 @@ export const readThroughput: Scenario = {
   name: 'read-throughput',
   title: 'Read throughput at 50 connections',
   async run({ size, progress, smtp }) {
-    const { seconds } = sizes[size];
+    const { seconds, rounds, warmUpSeconds } = sizes[size];
     const result = emptyResult();
     const rps: Record<string, Record<string, Measured>> = {};
     const bodies: Record<string, string> = {};
     const apiRssMiB: Record<string, number> = {};
+    let pools: Record<string, number> = {};
     /** Each endpoint in turn, for the scenario's seconds. */
     const cannonEach = async (
       server: string,
@@ -64,9 +86,36 @@ export const readThroughput: Scenario = {
       const measured: Record<string, Measured> = {};
       for (const [endpoint, path] of paths) {
         progress.update(`${server}: ${endpoint} for ${seconds} s`);
-        measured[endpoint] = await cannon(`${origin}${path}`, headers, seconds, pid);
+        measured[endpoint] = summarise([await cannon(`${origin}${path}`, headers, seconds, processes(pid))]);
       }
       return measured;
+    };
+    /**
+     * Servers that are compared with each other, in turns (A, B, A, B) on each endpoint: on a machine
+     * shared with other work, a slow spell then falls on each of them rather than on one.
+     */
+    const cannonInTurns = async (
+      contenders: readonly { where: string; origin: string; headers: Record<string, string>; pids: Pids }[],
+      paths: readonly (readonly [string, string])[],
+    ) => {
+      for (const [endpoint, path] of paths) {
+        const runs = new Map<string, Run[]>(contenders.map(({ where }) => [where, []]));
+        // Unmeasured, so that the first in turn does not take the others' share of compiling and filling caches.
+        for (const { where, origin, headers } of warmUpSeconds > 0 ? contenders : []) {
+          progress.update(`${label(where)}: ${endpoint}, warming up`);
+          await autocannon({ url: `${origin}${path}`, connections, duration: warmUpSeconds, headers });
+        }
+        for (let round = 1; round <= rounds; round++) {
+          for (const { where, origin, headers, pids } of contenders) {
+            progress.update(`${label(where)}: ${endpoint} for ${seconds} s (round ${round} of ${rounds})`);
+            runs.get(where)?.push(await cannon(`${origin}${path}`, headers, seconds, pids));
+          }
+        }
+        for (const [where, done] of runs) {
+          rps[where] ??= {};
+          rps[where][endpoint] = summarise(done);
+        }
+      }
     };
     for (const database of ['postgres', 'pglite'] as const) {
       progress.update(`${database}: starting`);
@@ -97,19 +146,61 @@ export const readThroughput: Scenario = {
           ['GET /books', '/api/v1/books'],
           ['GET /books/{id}', `/api/v1/books/${bookId}`],
         ] as const;
-        rps[database] = await cannonEach(database, stack.url, paths, headers, stack.api.child.pid);
-        apiRssMiB[database] = rssMiB(stack.api.child.pid);
-        if (database === 'postgres') {
-          progress.update('one-query limit: starting');
+        if (database === 'pglite') {
+          rps[database] = await cannonEach(database, stack.url, paths, headers, stack.api.child.pid);
+        } else {
+          progress.update('one-query limits and the cluster: starting');
           // The measured book stays as it was; another shows that reviews and tags are answered alike.
           await giveReviewsAndTags(stack, otherId, headers);
-          const oneQuery = await startOneQuery(stack, [...paths.map(([, path]) => path), `/api/v1/books/${otherId}`], headers);
-          try {
-            rps.oneQuery = await cannonEach('one-query limit', oneQuery.ready, paths, {}, oneQuery.child.pid);
-          } finally {
-            await oneQuery.stop();
-          }
+          const checked = [...paths.map(([, path]) => path), `/api/v1/books/${otherId}`];
+          const { database: db } = loadConfig(stack.env);
+          if (db.kind !== 'postgres') throw new Error('the stack was to be on PostgreSQL');
+          const own = (child: Child) => processes(child.child.pid);
+          // Each pair runs alone beside the idle API, whose pool keeps its connections: within PostgreSQL's
+          // 100 (the machine's, shared with other work), the pairs share out the API's own pool size.
+          const workerPool = Math.floor(db.poolSize / clusterWorkers);
+          await withChildren(
+            [
+              () =>
+                startChild(
+                  'cluster-serve.ts',
+                  // The same database, users and sessions: the token signed in on the first process holds on the others.
+                  { ...stack.env, PORT: '0', LOG_LEVEL: 'info', WORKERS: String(clusterWorkers), DATABASE_POOL_SIZE: String(workerPool) },
+                  /ready (http:\/\/\S+)/,
+                ),
+            ],
+            async ([cluster]) => {
+              const origin = (cluster as Child).ready;
+              await assertSameBodies('the cluster', { url: origin, headers }, stack, checked, headers);
+              await cannonInTurns(
+                [
+                  { where: 'postgres', origin: stack.url, headers, pids: processes(stack.api.child.pid) },
+                  // The primary hands out connections: its CPU is the cluster's too.
+                  { where: 'postgresCluster', origin, headers, pids: processTree(cluster?.child.pid) },
+                ],
+                paths,
+              );
+            },
+          );
+          // Both drivers alike, half the API's pool each.
+          const driverPool = Math.floor(db.poolSize / 2);
+          await withChildren(
+            [
+              () => startOneQuery(stack, checked, headers, 'pg', driverPool),
+              () => startOneQuery(stack, checked, headers, 'postgresJs', driverPool),
+            ],
+            ([pg, postgresJs]) =>
+              cannonInTurns(
+                [
+                  { where: 'oneQuery', origin: (pg as Child).ready, headers: {}, pids: own(pg as Child) },
+                  { where: 'oneQueryPostgresJs', origin: (postgresJs as Child).ready, headers: {}, pids: own(postgresJs as Child) },
+                ],
+                paths,
+              ),
+          );
+          pools = { api: db.poolSize, clusterWorker: workerPool, oneQuery: driverPool };
         }
+        apiRssMiB[database] = rssMiB(stack.api.child.pid);
       } finally {
         await stack.stop();
       }
@@ -122,15 +213,14 @@ export const readThroughput: Scenario = {
     ] as const) {
       const bare = await startChild('bare-fastify.ts', { BODY: body as string }, /listening (http:\/\/\S+)/);
       try {
-        rps.bare[endpoint] = await cannon(`${bare.ready}/`, {}, seconds, bare.child.pid);
+        rps.bare[endpoint] = summarise([await cannon(`${bare.ready}/`, {}, seconds, processes(bare.child.pid))]);
       } finally {
         await bare.stop();
       }
     }
     const endpoints = ['GET /books', 'GET /books/{id}'] as const;
     const at = (where: string, endpoint: string) => rps[where]?.[endpoint] as Measured;
-    const label = (where: string) => labels[where as keyof typeof labels];
-    result.figures = { connections, seconds, results: rps, apiRssMiB };
+    result.figures = { connections, seconds, rounds, clusterWorkers, pools, results: rps, apiRssMiB };
     result.table.push('| server | endpoint | requests/s | p99 ms | non-2xx |', '|---|---|---|---|---|');
     for (const where of servers) {
       for (const endpoint of endpoints) {
@@ -156,6 +246,18 @@ export const readThroughput: Scenario = {
           at('oneQuery', endpoint).requestsPerSecond,
           'req/s',
           { ratio: 0.8, better: 'above' },
+        ),
+        compare(
+          `${endpoint}, Bookly on PostgreSQL, ${clusterWorkers} processes / 1 process`,
+          at('postgresCluster', endpoint).requestsPerSecond,
+          at('postgres', endpoint).requestsPerSecond,
+          'req/s',
+        ),
+        compare(
+          `${endpoint}, one-query limit's server CPU a request, postgres.js / pg`,
+          at('oneQueryPostgresJs', endpoint).cpu.parts.server ?? 0,
+          at('oneQuery', endpoint).cpu.parts.server ?? 0,
+          'ms',
         ),
         compare(
           `${endpoint}, Bookly on PGlite / bare Fastify`,
@@ -203,16 +305,32 @@ export const readThroughput: Scenario = {
     result.notes.push(
       `What bounds the reads: at ${round(one.requestsPerSecond, 0)} req/s on GET /books/{id} the API process used ${cores('server')} of a core (one JavaScript thread) and PostgreSQL ${cores('PostgreSQL')}, for its one statement a request once the token's user and session are cached (three with AUTH_CACHE_SIZE=0); the bare server spent ${ms(at('bare', 'GET /books/{id}').cpu.parts.server)} ms of CPU a request against Bookly's ${ms(one.cpu.parts.server)}, and the one-query limit, whose one statement also brings reviews and tags, ${ms(at('oneQuery', 'GET /books/{id}').cpu.parts.server)} (PostgreSQL ${ms(at('oneQuery', 'GET /books/{id}').cpu.parts.PostgreSQL)} against Bookly's ${ms(one.cpu.parts.PostgreSQL)}). The README's Performance section says what remains and why.`,
     );
+    const percent = (value: number, baseline: number) => `${value >= baseline ? '+' : ''}${round((value / baseline - 1) * 100, 0)}%`;
+    const each = (describe: (endpoint: string) => string) => endpoints.map((endpoint) => `${endpoint} ${describe(endpoint)}`).join('; ');
+    result.notes.push(
+      `Driver, pg against postgres.js (the one-query limit on each, the same prepared statements and bodies, a pool of ${pools.oneQuery} each, in turns ${rounds}× ${seconds} s): server CPU a request ${each(
+        (endpoint) => {
+          const [pg, js] = [at('oneQuery', endpoint), at('oneQueryPostgresJs', endpoint)];
+          return `${ms(pg.cpu.parts.server)} ms on pg, ${ms(js.cpu.parts.server)} on postgres.js (${percent(js.cpu.parts.server ?? 0, pg.cpu.parts.server ?? 0)}), PostgreSQL ${ms(pg.cpu.parts.PostgreSQL)} and ${ms(js.cpu.parts.PostgreSQL)}, ${round(pg.requestsPerSecond, 0)} and ${round(js.requestsPerSecond, 0)} req/s`;
+        },
+      )}.`,
+      `${clusterWorkers} API processes sharing the port (node:cluster, ${pools.clusterWorker} database connections each) against one (${pools.api}), in turns ${rounds}× ${seconds} s: ${each(
+        (endpoint) => {
+          const [one, many] = [at('postgres', endpoint), at('postgresCluster', endpoint)];
+          return `${round(one.requestsPerSecond, 0)} -> ${round(many.requestsPerSecond, 0)} req/s (${percent(many.requestsPerSecond, one.requestsPerSecond)}), p99 ${one.latencyP99Ms} -> ${many.latencyP99Ms} ms, machine ${round(one.cpu.busyShare * 100, 0)}% -> ${round(many.cpu.busyShare * 100, 0)}% busy, API CPU a request ${ms(one.cpu.parts.server)} -> ${ms(many.cpu.parts.server)} ms`;
+        },
+      )}.`,
+    );
     result.charts.push({
       name: 'read-cpu',
       caption: 'CPU time per request on PostgreSQL, by process: the two cores are shared by the load generator, the server and PostgreSQL',
       svg: await stackedBarChart(
-        (['postgres', 'oneQuery', 'bare'] as const).flatMap((where) =>
+        (['postgres', 'postgresCluster', 'oneQuery', 'oneQueryPostgresJs', 'bare'] as const).flatMap((where) =>
           endpoints.map((endpoint) => {
             const { parts, busyShare } = at(where, endpoint).cpu;
             return {
               // Short enough for the chart's margin.
-              label: `${{ postgres: 'Bookly', oneQuery: 'one-query', bare: 'bare Fastify' }[where]}, ${endpoint}`,
+              label: `${{ postgres: 'Bookly', postgresCluster: `Bookly ×${clusterWorkers}`, oneQuery: 'one-query pg', oneQueryPostgresJs: 'one-query postgres.js', bare: 'bare Fastify' }[where]}, ${endpoint}`,
               values: cpuParts.map((part) => parts[part] ?? 0),
               note: `machine ${round(busyShare * 100, 0)}% busy`,
             };
@@ -225,13 +343,48 @@ export const readThroughput: Scenario = {
   },
 };
 
-async function cannon(url: string, headers: Record<string, string>, seconds: number, serverPid: number | undefined): Promise<Measured> {
-  const meter = meterCpu(meterGroups(serverPid));
+/** One load of one server for a while. */
+interface Run {
+  requestsPerSecond: number;
+  latencyP99Ms: number;
+  non2xx: number;
+  requests: number;
+  reading: CpuReading;
+}
+
+/** Runs `use` with children started one after another, and stops those that started, whatever happens. */
+async function withChildren<T>(starts: readonly (() => Promise<Child>)[], use: (children: readonly Child[]) => Promise<T>): Promise<T> {
+  const started: Child[] = [];
+  try {
+    for (const start of starts) started.push(await start());
+    return await use(started);
+  } finally {
+    for (const child of started) await child.stop();
+  }
+}
+
+async function cannon(url: string, headers: Record<string, string>, seconds: number, server: Pids): Promise<Run> {
+  const meter = meterCpu(meterGroups(server));
   const run = await autocannon({ url, connections, duration: seconds, headers });
   return {
     requestsPerSecond: run.requests.average,
     latencyP99Ms: run.latency.p99,
     non2xx: run.non2xx + run.errors,
-    cpu: cpuPerUnit(meter.stop(), run.requests.total),
+    requests: run.requests.total,
+    reading: meter.stop(),
+  };
+}
+
+/** A server's rounds as one figure: the mean rate, the worst round's p99, the CPU time over every request. */
+function summarise(runs: readonly Run[]): Measured {
+  const [first, ...rest] = runs as [Run, ...Run[]];
+  return {
+    requestsPerSecond: runs.reduce((sum, run) => sum + run.requestsPerSecond, 0) / runs.length,
+    latencyP99Ms: Math.max(...runs.map((run) => run.latencyP99Ms)),
+    non2xx: runs.reduce((sum, run) => sum + run.non2xx, 0),
+    cpu: cpuPerUnit(
+      rest.reduce((sum, run) => addReadings(sum, run.reading), first.reading),
+      runs.reduce((sum, run) => sum + run.requests, 0),
+    ),
   };
 }
