@@ -19,6 +19,7 @@ import { retention } from './scenarios/retention.js';
 import { signupLatency } from './scenarios/signup-latency.js';
 import { signupToInbox } from './scenarios/signup-to-inbox.js';
 import { slowSmtp } from './scenarios/slow-smtp.js';
+import { startUp } from './scenarios/start-up.js';
 import { taskThroughput } from './scenarios/task-throughput.js';
 
 export const scenarios: readonly Scenario[] = [
@@ -30,6 +31,7 @@ export const scenarios: readonly Scenario[] = [
   memory,
   passwordHashing,
   retention,
+  startUp,
 ];
 
 export interface BenchOptions {
