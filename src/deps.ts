@@ -100,7 +100,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions): Pr
   const { db } = database;
   const registry = new TaskRegistry();
   const metrics = new Metrics(() => taskBackend.snapshot());
-  const taskBackend = createTaskBackend(config, { database, registry, metrics, log });
+  const taskBackend = await createTaskBackend(config, { database, registry, metrics, log });
   const redis = taskBackend.redis;
   const devMailbox = config.mail.smtp ? undefined : new DevMailbox(db, log);
   const mailer = config.mail.smtp

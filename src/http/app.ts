@@ -13,7 +13,6 @@ import { bodyParsersPlugin } from './plugins/body-parsers.js';
 import { docsPlugin } from './plugins/docs.js';
 import { errorsPlugin } from './plugins/errors.js';
 import { metricsPlugin } from './plugins/metrics.js';
-import { queueDashboard, queueDashboardPrefix } from './plugins/queue-dashboard.js';
 import { rateLimitPlugin } from './plugins/rate-limit.js';
 import { installValidators } from './plugins/validation.js';
 import { authRoutes } from './routes/auth/index.js';
@@ -99,7 +98,11 @@ export async function buildApp(deps: Deps, options: AppOptions = {}): Promise<Fa
   await app.register(opsRoutes, { deps, checks: [...checks, ...(options.readinessChecks ?? [])] });
   if (deps.devMailbox) await app.register(devMailboxRoutes, { prefix: '/dev', mailbox: deps.devMailbox });
   await app.register(taskConsole, { prefix: taskConsolePrefix, deps });
-  if (deps.redis) await app.register(queueDashboard, { prefix: queueDashboardPrefix, queues: deps.redis.queues });
+  if (deps.redis) {
+    // Bull Board loads BullMQ: only the Redis mode, which has queues to show, pays for it.
+    const { queueDashboard, queueDashboardPrefix } = await import('./plugins/queue-dashboard.js');
+    await app.register(queueDashboard, { prefix: queueDashboardPrefix, queues: deps.redis.queues });
+  }
   return app;
 }
 

@@ -1,13 +1,10 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/load-config.js';
 import type { Database } from '../db/client.js';
-import { withTimeout } from '../lib/with-timeout.js';
 import type { Metrics, QueueSnapshot } from '../observability/metrics.js';
-import { connectRedis, type RedisConnection, warnIfEvicting } from '../redis/connection.js';
+import type { RedisConnection } from '../redis/connection.js';
 import { Attempts } from './attempts.js';
-import { BullQueues } from './bullmq/queues.js';
-import { Relay } from './bullmq/relay.js';
-import { BullWorkers } from './bullmq/workers.js';
+import type { BullQueues } from './bullmq/queues.js';
 import type { TaskServices } from './context.js';
 import type { Lane } from './lane.js';
 import { LanePauses } from './lane-pauses.js';
@@ -65,7 +62,7 @@ export interface TaskBackendParts {
   readonly log: Logger;
 }
 
-export function createTaskBackend(config: Config, parts: TaskBackendParts): TaskBackend {
+export async function createTaskBackend(config: Config, parts: TaskBackendParts): Promise<TaskBackend> {
   const { tasks } = config;
   const { db } = parts.database;
   const store = new TaskStore(db, tasks.leaseMs);
@@ -81,11 +78,13 @@ export function createTaskBackend(config: Config, parts: TaskBackendParts): Task
   };
   // Eager mode runs each task in its request, which only the in-process runner does.
   if (!config.redis || tasks.eager) return inProcess(config, common, parts);
+  // Loaded only in the Redis mode: BullMQ and ioredis are most of a second of an API's start-up.
+  const [{ throughBullmq }, { connectRedis }] = await Promise.all([import('./bullmq/backend.js'), import('../redis/connection.js')]);
   return throughBullmq(config, common, parts, connectRedis(config.redis, parts.log));
 }
 
 /** What both modes share: the task table's parts, and what runs attempts in this process. */
-interface Common {
+export interface Common {
   readonly store: TaskStore;
   readonly attempts: Attempts;
   readonly workers: WorkerRegistry;
@@ -95,7 +94,7 @@ interface Common {
 }
 
 /** `/metrics`' reading of the task table and the worker registry: the same in both modes. */
-async function snapshotOf(common: Common, registry: TaskRegistry): Promise<QueueSnapshot> {
+export async function snapshotOf(common: Common, registry: TaskRegistry): Promise<QueueSnapshot> {
   const [depths, oldest, online, paused] = await Promise.all([
     common.reads.depths(),
     common.reads.oldestWaiting(),
@@ -112,7 +111,7 @@ async function snapshotOf(common: Common, registry: TaskRegistry): Promise<Queue
 }
 
 /** Starts the attempts (registering this process) and the scheduler: what every process that runs tasks does. */
-async function startRunningTasks(config: Config, common: Common, services: TaskServices, registry: TaskRegistry): Promise<void> {
+export async function startRunningTasks(config: Config, common: Common, services: TaskServices, registry: TaskRegistry): Promise<void> {
   await common.attempts.start(services, { lanes: registry.lanes(), concurrency: config.tasks.concurrency });
   common.scheduler.start(services.tasks);
 }
@@ -152,64 +151,5 @@ function inProcess(config: Config, common: Common, parts: TaskBackendParts): Tas
     },
     snapshot: () => snapshotOf(common, parts.registry),
     close: async () => {},
-  };
-}
-
-function throughBullmq(config: Config, common: Common, parts: TaskBackendParts, connection: RedisConnection): TaskBackend {
-  const { store, attempts, workers, pauses, scheduler } = common;
-  const { log, database, registry } = parts;
-  const queues = new BullQueues(connection, config.tasks.retention);
-  const relay = new Relay({ redis: connection, queues, store, pauses, log, sweepMs: config.tasks.pollMs, reconcileMs: 30_000 });
-  let bullWorkers: BullWorkers | undefined;
-  return {
-    mode: 'bullmq',
-    dispatcher: relay,
-    store,
-    reads: common.reads,
-    workers,
-    scheduler,
-    redis: { connection, queues },
-    async setPaused(lane, paused) {
-      // The database first: it is what every claim checks, and what the relay restores on a Redis that forgot.
-      await (paused ? pauses.pause(lane) : pauses.resume(lane));
-      await queues.setPaused(lane, paused).catch((err: unknown) => log.warn({ err }, 'could not pause the lane in Redis; the relay will'));
-    },
-    paused: () => pauses.paused(),
-    requeue: (task) => relay.requeue(task),
-    async start(services, role) {
-      void warnIfEvicting(connection.client, log);
-      relay.start();
-      // An embedded database can be open in this process only: no worker could run the tasks.
-      if (role === 'api' && database.exclusive && !config.tasks.apiRunsTasks) {
-        log.warn('REDIS_URL with an embedded database: this process runs the tasks itself, as no worker can open the database');
-      }
-      if (role === 'worker' || config.tasks.apiRunsTasks || database.exclusive) {
-        const pruneBrokerJobs = (signal: AbortSignal) => queues.pruneFinished(config.tasks.retention, signal);
-        await startRunningTasks(config, common, { ...services, pruneBrokerJobs }, registry);
-        bullWorkers = new BullWorkers({
-          redis: connection,
-          store,
-          attempts,
-          registry,
-          log,
-          concurrency: config.tasks.concurrency,
-          lockMs: config.tasks.leaseMs,
-        });
-        bullWorkers.start();
-      }
-    },
-    async stop(timeoutMs) {
-      await scheduler.stop();
-      await bullWorkers?.stop(timeoutMs);
-      await relay.stop();
-    },
-    async snapshot() {
-      return { ...(await snapshotOf(common, registry)), waitingForRedis: await store.countWaitingForRedis() };
-    },
-    async close() {
-      // Closing a queue waits on Redis; a Redis that is down must not hold the shutdown.
-      await withTimeout(queues.close(), 2000).catch(() => {});
-      await connection.close();
-    },
   };
 }
