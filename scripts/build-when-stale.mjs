@@ -13,8 +13,10 @@ const src = join(root, 'src');
 export const outDir = process.env.BOOKLY_DIST_DIR ?? join(root, 'dist');
 const stampPath = join(outDir, '.build-stamp');
 const lockPath = join(outDir, '.build-lock');
-// What the output depends on besides src/: a change to either compiles again.
-const inputsBesidesSrc = ['tsconfig.json', 'tsconfig.build.json', 'scripts/build-when-stale.mjs'].map((file) => join(root, file));
+// What the output depends on besides src/ (the lock file: an upgraded typebox is bundled again, see vendorBundles).
+const inputsBesidesSrc = ['tsconfig.json', 'tsconfig.build.json', 'scripts/build-when-stale.mjs', 'package-lock.json'].map((file) =>
+  join(root, file),
+);
 
 /** Every file under `dir`, recursively. */
 function filesUnder(dir) {
@@ -91,11 +93,68 @@ function withLock(build) {
   }
 }
 
+/**
+ * typebox ships as 600-odd ES modules: loading them one by one was a third of the API's start-up, and
+ * one bundled file loads in a tenth of that. The emitted imports of it are pointed at that bundle.
+ * Bundled by tsx's esbuild (tsx is a dependency); without it, dist/ imports typebox as it is.
+ */
+const vendored = [
+  { specifier: 'typebox', file: 'typebox.js' },
+  { specifier: 'typebox/compile', file: 'typebox-compile.js' },
+];
+const vendorDir = 'vendor';
+
+function loadEsbuild() {
+  try {
+    const require = createRequire(import.meta.url);
+    return createRequire(require.resolve('tsx'))('esbuild');
+  } catch {
+    return undefined;
+  }
+}
+
+function vendorBundles() {
+  const esbuild = loadEsbuild();
+  if (esbuild === undefined) return;
+  // Entry files inside the project, so that the bare names resolve from its node_modules.
+  const entries = join(outDir, '.vendor-entries');
+  mkdirSync(entries, { recursive: true });
+  try {
+    const entryPoints = {};
+    for (const { specifier, file } of vendored) {
+      const entry = join(entries, file.replace(/\.js$/, '.mjs'));
+      writeFileSync(entry, `export * from '${specifier}';\nexport { default } from '${specifier}';\n`);
+      entryPoints[file.replace(/\.js$/, '')] = entry;
+    }
+    esbuild.buildSync({
+      entryPoints,
+      bundle: true,
+      splitting: true,
+      format: 'esm',
+      platform: 'node',
+      outdir: join(outDir, vendorDir),
+      absWorkingDir: root,
+      logLevel: 'error',
+    });
+  } finally {
+    rmSync(entries, { recursive: true, force: true });
+  }
+  for (const file of filesUnder(outDir).filter((f) => f.endsWith('.js') && !relative(outDir, f).startsWith(`${vendorDir}/`))) {
+    const code = readFileSync(file, 'utf8');
+    let rewritten = code;
+    for (const { specifier, file: bundle } of vendored) {
+      const path = relative(dirname(file), join(outDir, vendorDir, bundle));
+      rewritten = rewritten.replaceAll(`from '${specifier}';`, `from '${path.startsWith('.') ? path : `./${path}`}';`);
+    }
+    if (rewritten !== code) writeFileSync(file, rewritten);
+  }
+}
+
 /** Removes what an earlier build left for a source file that is gone, so that dist/ is what src/ compiles to. */
 function removeOrphans() {
   for (const file of filesUnder(outDir)) {
     const path = relative(outDir, file);
-    if (path === '.build-stamp' || path === '.build-lock') continue;
+    if (path === '.build-stamp' || path === '.build-lock' || path.startsWith(`${vendorDir}/`)) continue;
     const sources = [path, path.replace(/\.js$/, '.ts'), path.replace(/\.js\.map$/, '.ts')];
     if (!sources.some((source) => statSync(join(src, source), { throwIfNoEntry: false })?.isFile())) rmSync(file);
   }
@@ -114,6 +173,8 @@ function compile(tsc, inputs) {
   }
   // Files src/ reads beside its modules (the console's assets) go along.
   for (const file of filesUnder(src).filter((f) => !f.endsWith('.ts'))) cpSync(file, join(outDir, relative(src, file)));
+  rmSync(join(outDir, vendorDir), { recursive: true, force: true });
+  vendorBundles();
   removeOrphans();
   writeFileSync(stampPath, inputs);
   console.error(`Compiling src/ to ${relative(process.cwd(), outDir) || '.'}/ (${((performance.now() - started) / 1000).toFixed(1)} s)`);

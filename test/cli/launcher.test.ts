@@ -4,6 +4,7 @@ import { cpSync, existsSync, readdirSync, realpathSync, rmSync, symlinkSync, uti
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { newSignup } from '../support/accounts.js';
 import { spawnOwned } from '../support/children.js';
 import { createPostgresDatabase } from '../support/databases.js';
 import { runToEnd } from '../support/server-process.js';
@@ -55,6 +56,14 @@ describe('npm start', () => {
       });
       assert.match(output, compiling);
       assert.equal((await fetch(`${url}/health`)).status, 200);
+      // The schemas, made with the typebox bundled into dist/, validate and serialize as through tsx.
+      const signup = (body: unknown) =>
+        fetch(`${url}/api/v1/auth/signup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const created = await signup(newSignup());
+      assert.equal(created.status, 201, await created.clone().text());
+      assert.match(((await created.json()) as { user: { uid: string } }).user.uid, /^[0-9a-f-]{36}$/);
+      assert.equal((await signup({ email: 'not an email' })).status, 422);
+      assert.ok(existsSync(join(dir, 'dist/vendor/typebox.js')));
       // The console reads its assets beside its module: they were copied along.
       assert.ok(existsSync(join(dir, 'dist/http/console/assets/console.js')));
       const exited = once(child, 'exit');
