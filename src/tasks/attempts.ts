@@ -116,15 +116,24 @@ export class Attempts {
     return [...this.inFlight.keys()];
   }
 
-  /** Runs one claimed attempt to its end, outcome written; `signal` aborts it from outside (BullMQ's own). */
-  run(claim: ClaimedTask, signal?: AbortSignal): Promise<Ended> {
+  /**
+   * Runs one claimed attempt to its end, outcome written; `signal` aborts it
+   * from outside (BullMQ's own). `executed` is called once the task's own work
+   * is over, before its outcome is written.
+   */
+  run(claim: ClaimedTask, signal?: AbortSignal, executed?: () => void): Promise<Ended> {
     const abort = new AbortController();
-    const flight: InFlight = { claim, abort, running: true, cancelled: false, ended: this.attempt(claim, abort, signal) };
+    const flight: InFlight = { claim, abort, running: true, cancelled: false, ended: this.attempt(claim, abort, signal, executed) };
     this.inFlight.set(claim.id, flight);
     return flight.ended;
   }
 
-  private async attempt(claim: ClaimedTask, abort: AbortController, outside: AbortSignal | undefined): Promise<Ended> {
+  private async attempt(
+    claim: ClaimedTask,
+    abort: AbortController,
+    outside: AbortSignal | undefined,
+    executed: (() => void) | undefined,
+  ): Promise<Ended> {
     const { registry, log, metrics, retryBaseMs } = this.options;
     if (!this.services) throw new Error('Attempts.run() before start()');
     const started = performance.now();
@@ -140,6 +149,7 @@ export class Attempts {
       const outcome = await executeTask(attempt, { registry, services: this.services, log, retryBaseMs, signal: linked.signal });
       const flight = this.inFlight.get(claim.id);
       if (flight) flight.running = false;
+      executed?.();
       if (flight?.cancelled) {
         metrics.observeTask(claim.name, 'cancelled', (performance.now() - started) / 1000);
         log.info({ task: claim.id, attempt: claim.attempt }, 'task cancelled by an operator; its attempt was aborted');

@@ -96,7 +96,7 @@ export class LocalRunner implements TaskDispatcher {
         const claimed = await this.claim(state.lane, free, state.polled);
         // A claim that failed is tried again at the next poll, lapsed claims included.
         if (claimed === undefined) continue;
-        for (const task of claimed) this.track(state, this.run(task));
+        for (const task of claimed) this.begin(state, task);
         // A full batch suggests more is due: look again as soon as a slot is free.
         if (claimed.length === free) state.woken = true;
         else state.polled = false;
@@ -119,12 +119,23 @@ export class LocalRunner implements TaskDispatcher {
     }
   }
 
-  private track(state: LaneState, work: Promise<void>): void {
-    state.running.add(work);
-    void work.finally(() => {
-      state.running.delete(work);
+  /**
+   * A task holds its slot while it runs, not while its outcome is written: the
+   * next claim goes out beside that write instead of after it (the outcome's
+   * guard keeps a task from being claimed twice, and the runner never claims
+   * one it holds).
+   */
+  private begin(state: LaneState, task: ClaimedTask): void {
+    let free: () => void = () => {};
+    const slot = new Promise<void>((resolve) => {
+      free = resolve;
+    });
+    state.running.add(slot);
+    void slot.then(() => {
+      state.running.delete(slot);
       this.wake(state.lane);
     });
+    void this.run(task, free).finally(free);
   }
 
   /** Undefined when the database did not answer. */
@@ -145,8 +156,8 @@ export class LocalRunner implements TaskDispatcher {
     if ('owner' in claimed) await this.run(claimed);
   }
 
-  private async run(task: ClaimedTask): Promise<void> {
-    const ended = await this.options.attempts.run(task);
+  private async run(task: ClaimedTask, executed?: () => void): Promise<void> {
+    const ended = await this.options.attempts.run(task, undefined, executed);
     if (ended.kind === 'retry') setTimeout(() => this.wake(task.lane), ended.delayMs).unref();
   }
 }
