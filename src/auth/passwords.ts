@@ -1,24 +1,24 @@
 import { availableParallelism } from 'node:os';
-import { hash, verify } from '@node-rs/argon2';
-import { concurrencyLimit } from '../lib/concurrency-limit.js';
+import { HashingThreads } from './hashing-threads.js';
 
-// OWASP's argon2id minimum; the hash runs on libuv's thread pool, off the event loop.
+// OWASP's argon2id minimum.
 const options = { memoryCost: 19_456, timeCost: 2, parallelism: 1 };
 
 /**
- * A core is left to the event loop. libuv has four threads whatever the machine: on two cores,
- * four hashes at once took the main thread's core too, and a burst of 50 logins delayed every
- * other request by some 100 ms.
+ * A core is left to the event loop. On libuv's pool (four threads whatever the machine), four
+ * hashes at once on two cores took the main thread's core too, and a burst of 50 logins delayed
+ * every other request by some 100 ms. The threads also run at the lowest priority, so that the
+ * event loop and the database are not queued behind a hash on a machine that is busy anyway.
  */
 export const hashesAtOnce = Math.max(1, availableParallelism() - 1);
-const hashing = concurrencyLimit(hashesAtOnce);
+const threads = new HashingThreads(hashesAtOnce);
 
 export function hashPassword(password: string): Promise<string> {
-  return hashing(() => hash(password, options));
+  return threads.hash(password, options);
 }
 
 export function verifyPassword(passwordHash: string, password: string): Promise<boolean> {
-  return hashing(() => verify(passwordHash, password));
+  return threads.verify(passwordHash, password);
 }
 
 let decoy: Promise<string> | undefined;
