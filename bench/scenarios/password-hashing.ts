@@ -72,6 +72,13 @@ export const passwordHashing: Scenario = {
         `| ${logins} logins at once | ${round(burst.loop.p99, 1)} ms | ${round(burst.loop.max, 1)} ms | ${round(burst.health.p99, 1)} ms | ${round(burst.logins.p50, 0)} ms | ${round(burst.logins.p99, 0)} ms |`,
       );
       result.comparisons.push(compare('event-loop delay p99, burst / idle', burst.loop.p99, idle.loop.p99, 'ms'));
+      result.checks.push({
+        what: `event-loop delay p99 while ${logins} logins hash at once`,
+        value: burst.loop.p99,
+        unit: 'ms',
+        limit: 30,
+        met: burst.loop.p99 <= 30,
+      });
       result.charts.push({
         name: 'password-hashing',
         caption: `Event-loop delay and /health latency, idle and while ${logins} logins hash at once`,

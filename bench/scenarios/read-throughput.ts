@@ -221,6 +221,15 @@ export const readThroughput: Scenario = {
     const endpoints = ['GET /books', 'GET /books/{id}'] as const;
     const at = (where: string, endpoint: string) => rps[where]?.[endpoint] as Measured;
     result.figures = { connections, seconds, rounds, clusterWorkers, pools, results: rps, apiRssMiB };
+    if (apiRssMiB.postgres !== undefined) {
+      result.checks.push({
+        what: 'API resident memory after the reads, on PostgreSQL',
+        value: apiRssMiB.postgres,
+        unit: 'MiB',
+        limit: 120,
+        met: apiRssMiB.postgres <= 120,
+      });
+    }
     result.table.push('| server | endpoint | requests/s | p99 ms | non-2xx |', '|---|---|---|---|---|');
     for (const where of servers) {
       for (const endpoint of endpoints) {

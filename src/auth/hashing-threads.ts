@@ -45,7 +45,13 @@ export class HashingThreads {
   private readonly threads = new Set<Worker>();
   private nextId = 0;
 
-  constructor(private readonly size: number) {}
+  private readonly idleTimers = new Map<Worker, NodeJS.Timeout>();
+
+  /** A thread idle for `idleMs` ends, giving back its memory (an isolate and argon2's 19 MiB); the next job starts one again. */
+  constructor(
+    private readonly size: number,
+    private readonly idleMs = 10_000,
+  ) {}
 
   hash(password: string, options: Options): Promise<string> {
     return this.run({ op: 'hash', password, options }) as Promise<string>;
@@ -67,6 +73,8 @@ export class HashingThreads {
       const worker = this.idle.pop() ?? (this.threads.size < this.size ? this.spawn() : undefined);
       if (!worker) return;
       const next = this.waiting.shift() as (typeof this.waiting)[number];
+      clearTimeout(this.idleTimers.get(worker));
+      this.idleTimers.delete(worker);
       const id = ++this.nextId;
       this.inFlight.set(worker, { id, resolve: next.resolve, reject: next.reject });
       worker.ref();
@@ -84,6 +92,7 @@ export class HashingThreads {
       this.inFlight.delete(worker);
       worker.unref();
       this.idle.push(worker);
+      this.idleTimers.set(worker, setTimeout(() => this.retire(worker), this.idleMs).unref());
       if ('error' in answer) pending.reject(new Error(answer.error));
       else pending.resolve(answer.value);
       this.dispatch();
@@ -94,9 +103,19 @@ export class HashingThreads {
     return worker;
   }
 
+  /** Out of the pool first, so that no job goes to a thread on its way out. */
+  private retire(worker: Worker): void {
+    this.threads.delete(worker);
+    this.idleTimers.delete(worker);
+    this.idle.splice(this.idle.indexOf(worker), 1);
+    void worker.terminate();
+  }
+
   private lost(worker: Worker, error: Error): void {
     // 'error' is followed by 'exit': the first one counts.
     if (!this.threads.delete(worker)) return;
+    clearTimeout(this.idleTimers.get(worker));
+    this.idleTimers.delete(worker);
     const index = this.idle.indexOf(worker);
     if (index >= 0) this.idle.splice(index, 1);
     const pending = this.inFlight.get(worker);

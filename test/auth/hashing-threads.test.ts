@@ -41,6 +41,19 @@ describe('password hashing threads', () => {
     assert.equal(during.get(process.pid), 0, 'the main thread keeps its priority');
   });
 
+  it('end a thread that has been idle, and start one again for the next job', async () => {
+    const threads = new HashingThreads(1, 300);
+    // Other tests' pools may still have threads of their own: this pool's is the one that is new.
+    const lowered = () => new Set([...niceOfThreads()].filter(([, nice]) => nice === 19).map(([id]) => id));
+    const before = lowered();
+    const hash = await threads.hash('a password', options);
+    const ours = [...lowered()].filter((id) => !before.has(id));
+    assert.equal(ours.length, 1, 'its thread, while there is work');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.ok(!lowered().has(ours[0] as number), 'gone once it has been idle');
+    assert.equal(await threads.verify(hash, 'a password'), true);
+  });
+
   it('queue what is more than its threads, and answer each job its own', async () => {
     const threads = new HashingThreads(2);
     const passwords = Array.from({ length: 6 }, (_, i) => `password number ${i}`);
