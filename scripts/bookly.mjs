@@ -12,13 +12,16 @@ try {
   console.error(error.message);
   process.exit(1);
 }
+// Before 20.19 (or with --no-experimental-require-module) Node cannot require() an ES module, which
+// @fastify/static (under Swagger UI) does: tsx can.
+const needsTsx = process.features.require_module !== true;
 if (entry === undefined) {
   // A production install (no devDependencies) that was never built: tsx, a dependency, still runs it.
   console.error('No tsc to compile src/ and no dist/: running src/ through tsx (slower to start; `npm install` brings tsc)');
-  const { register } = await import('tsx/esm/api');
-  register();
+  await import('tsx');
   entry = join(root, 'src', 'cli.ts');
 } else {
+  if (needsTsx) await import('tsx');
   // Stack traces name the .ts files, as they did through tsx.
   process.setSourceMapsEnabled(true);
 }

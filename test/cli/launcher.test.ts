@@ -33,6 +33,23 @@ function bookly(dir: string, args: readonly string[], env: Record<string, string
   });
 }
 
+/** `npm start` in `dir`, once it says it is ready: the process, its address and what it printed until then. */
+async function serve(dir: string, env: Record<string, string>) {
+  const child = bookly(dir, ['serve'], env);
+  let output = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const ready = /"address":"(http:\/\/127\.0\.0\.1:\d+)","msg":"ready"/.exec(output);
+      if (ready?.[1]) resolve(ready[1]);
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`serve exited with ${code}:\n${output}`)));
+  });
+  return { child, url, output };
+}
+
 describe('npm start', () => {
   let dir: string;
   before(() => {
@@ -42,18 +59,7 @@ describe('npm start', () => {
   it('compiles src/ on its first start, then serves', { timeout: 120_000 }, async () => {
     const database = await createPostgresDatabase();
     try {
-      const child = bookly(dir, ['serve'], { ...testEnv({ databaseUrl: database.url }), LOG_LEVEL: 'info', PORT: '0' });
-      let output = '';
-      const url = await new Promise<string>((resolve, reject) => {
-        const onData = (chunk: Buffer) => {
-          output += chunk.toString();
-          const ready = /"address":"(http:\/\/127\.0\.0\.1:\d+)","msg":"ready"/.exec(output);
-          if (ready?.[1]) resolve(ready[1]);
-        };
-        child.stdout?.on('data', onData);
-        child.stderr?.on('data', onData);
-        child.once('exit', (code) => reject(new Error(`serve exited with ${code}:\n${output}`)));
-      });
+      const { child, url, output } = await serve(dir, { ...testEnv({ databaseUrl: database.url }), LOG_LEVEL: 'info', PORT: '0' });
       assert.match(output, compiling);
       assert.equal((await fetch(`${url}/health`)).status, 200);
       // The schemas, made with the typebox bundled into dist/, validate and serialize as through tsx.
@@ -66,6 +72,23 @@ describe('npm start', () => {
       assert.ok(existsSync(join(dir, 'dist/vendor/typebox.js')));
       // The console reads its assets beside its module: they were copied along.
       assert.ok(existsSync(join(dir, 'dist/http/console/assets/console.js')));
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    } finally {
+      await database.drop();
+    }
+  });
+
+  it('serves on a Node that cannot require() an ES module (before 20.19), by loading tsx first', { timeout: 120_000 }, async () => {
+    const database = await createPostgresDatabase();
+    try {
+      const env = { ...testEnv({ databaseUrl: database.url }), LOG_LEVEL: 'info', PORT: '0' };
+      const { child, url } = await serve(dir, { ...env, NODE_OPTIONS: '--no-experimental-require-module' });
+      // Swagger UI's @fastify/static require()s content-disposition@3, an ES module.
+      const docs = await fetch(`${url}/api/v1/docs/static/index.html`);
+      assert.equal(docs.status, 200);
+      assert.match(await docs.text(), /swagger-ui/i);
       const exited = once(child, 'exit');
       child.kill('SIGTERM');
       await exited;
