@@ -30,11 +30,22 @@ const unsubscribedReason = 'the address unsubscribed';
  * an entry that one of them has sent.
  */
 export class MailLedger {
+  // Prepared once: every mail runs both (drizzle building them anew was 4% of a mail worker's CPU).
+  private readonly takeStatement;
+  private readonly sentStatement;
+
   constructor(
     private readonly db: Db,
     /** The right-hand side of every Message-ID: the sender's domain. */
     private readonly messageIdDomain: string,
-  ) {}
+  ) {
+    this.takeStatement = prepareTake(db);
+    this.sentStatement = db
+      .update(mailMessages)
+      .set({ state: 'sent', smtpResponse: sql`${sql.placeholder('response')}`, sentAt: sql`now()`, reason: null })
+      .where(eq(mailMessages.id, sql.placeholder('id')))
+      .prepare('mail_sent');
+  }
 
   /**
    * In the transaction that enqueues the messages' tasks. A task that has an
@@ -63,16 +74,7 @@ export class MailLedger {
    * instead. Anything else (sent, suppressed) is not taken, and says why.
    */
   async take(taskId: string): Promise<TakenMessage | NotTaken> {
-    const suppressed = sql`(${mailMessages.kind} = 'bulk' and exists (select 1 from mail_suppressions s where s.email = lower(${mailMessages.recipient})))`;
-    const [taken] = await this.db
-      .update(mailMessages)
-      .set({
-        state: sql`case when ${suppressed} then 'suppressed' else 'queued' end`,
-        attempts: sql`${mailMessages.attempts} + case when ${suppressed} then 0 else 1 end`,
-        reason: sql`case when ${suppressed} then ${unsubscribedReason} else null end`,
-      })
-      .where(and(eq(mailMessages.taskId, taskId), sql`${mailMessages.state} in ('queued', 'failed')`))
-      .returning({ id: mailMessages.id, messageId: mailMessages.messageId, state: mailMessages.state, reason: mailMessages.reason });
+    const [taken] = await this.takeStatement.execute({ taskId });
     if (taken?.state === 'queued') return { id: taken.id, messageId: taken.messageId };
     if (taken) return { state: taken.state, reason: taken.reason };
     const [entry] = await this.db
@@ -88,10 +90,7 @@ export class MailLedger {
    * saying 250 does not unsend it.
    */
   async sent(id: string, response: string): Promise<void> {
-    await this.db
-      .update(mailMessages)
-      .set({ state: 'sent', smtpResponse: response, sentAt: sql`now()`, reason: null })
-      .where(eq(mailMessages.id, id));
+    await this.sentStatement.execute({ id, response });
   }
 
   /** The send failed; `final` when no attempt will follow (a 5xx, the last attempt): the entry is `failed`. */
@@ -127,4 +126,19 @@ export function domainOf(address: string): string {
 
 export function isTaken(result: TakenMessage | NotTaken): result is TakenMessage {
   return 'messageId' in result;
+}
+
+/** Takes the entry of the task `taskId` for a send (see `take`). */
+function prepareTake(db: Db) {
+  const suppressed = sql`(${mailMessages.kind} = 'bulk' and exists (select 1 from mail_suppressions s where s.email = lower(${mailMessages.recipient})))`;
+  return db
+    .update(mailMessages)
+    .set({
+      state: sql`case when ${suppressed} then 'suppressed' else 'queued' end`,
+      attempts: sql`${mailMessages.attempts} + case when ${suppressed} then 0 else 1 end`,
+      reason: sql`case when ${suppressed} then ${unsubscribedReason} else null end`,
+    })
+    .where(and(eq(mailMessages.taskId, sql.placeholder('taskId')), sql`${mailMessages.state} in ('queued', 'failed')`))
+    .returning({ id: mailMessages.id, messageId: mailMessages.messageId, state: mailMessages.state, reason: mailMessages.reason })
+    .prepare('mail_take');
 }
