@@ -1,5 +1,6 @@
 import { Queue } from 'bullmq';
 import nodemailer from 'nodemailer';
+import type pg from 'pg';
 import { loadConfig } from '../../src/config/load-config.js';
 import { connectionsPerLane } from '../../src/mail/smtp-mailer.js';
 import { createPostgresDatabase } from '../../test/support/databases.js';
@@ -10,8 +11,7 @@ import { benchAccount } from '../lib/accounts.js';
 import { startChild } from '../lib/child.js';
 import { type CpuPerUnit, cpuPerUnit, meterCpu, processes, processesNamed } from '../lib/cpu-meter.js';
 import { postJson } from '../lib/load.js';
-import { enqueueNoops } from '../lib/noops.js';
-import { queuePausedNoops } from '../lib/paused-noops.js';
+import { enqueueNoops, queuePausedNoops } from '../lib/noops.js';
 import { compare, emptyResult, type Scenario } from '../lib/scenario.js';
 import { type Mode, startStack } from '../lib/stack.js';
 import { round } from '../lib/stats.js';
@@ -244,20 +244,11 @@ async function bareBullmq(count: number): Promise<Measured> {
         Array.from({ length: batch }, () => ({ name: 'noop', data: {}, opts: { removeOnComplete: { age: 24 * 3600, count: 100_000 } } })),
       );
     }
-    const worker = await startChild(
+    return await meteredBaseline(
       'bare-bullmq-worker.ts',
       { REDIS_URL: redisUrl, PREFIX: prefix, QUEUE: 'noop', CONCURRENCY: String(workerConcurrency), COUNT: String(count) },
-      /(ready)/,
+      count,
     );
-    try {
-      const meter = meterCpu(meterGroups(worker.child.pid));
-      const [, json] = await worker.next(/done (\{.*\})/);
-      const cpu = cpuPerUnit(meter.stop(), count);
-      const { first, last } = JSON.parse(json as string) as { first: number; last: number };
-      return { perSecond: rate(count, first, last), cpu };
-    } finally {
-      await worker.stop();
-    }
   } finally {
     await queue.close();
     await deleteKeys(redisUrl, prefix);
@@ -276,13 +267,8 @@ async function booklyNoop(smtp: SmtpPeer, count: number, onProgress: (what: stri
   try {
     await enqueueNoops(stack.env, count, (done) => onProgress(`${done}/${count} queued`));
     const worker = await stack.addWorker();
-    const sql = stack.sql as NonNullable<typeof stack.sql>;
     // The worker starts on the queue as soon as it is ready: only what it runs from here on is metered.
-    const meter = meterCpu(meterGroups(worker.child.pid));
-    const before = await taskCounts(sql, 'system.noop');
-    const counts = await waitForTasks(sql, 'system.noop', count, ({ completed }) => onProgress(`${completed}/${count} done`));
-    const cpu = cpuPerUnit(meter.stop(), counts.completed - before.completed);
-    return { perSecond: (count - 1) / (counts.spanMs / 1000), cpu };
+    return await meteredNoops(stack.sql as NonNullable<typeof stack.sql>, worker.child.pid, count, onProgress);
   } finally {
     await stack.stop();
   }
@@ -296,20 +282,11 @@ async function booklyNoop(smtp: SmtpPeer, count: number, onProgress: (what: stri
 async function graphileWorker(count: number): Promise<Measured> {
   const database = await createPostgresDatabase();
   try {
-    const worker = await startChild(
+    return await meteredBaseline(
       'graphile-worker-noops.ts',
       { DATABASE_URL: database.url, CONCURRENCY: String(workerConcurrency), COUNT: String(count) },
-      /(ready)/,
+      count,
     );
-    try {
-      const meter = meterCpu(meterGroups(worker.child.pid));
-      const [, json] = await worker.next(/done (\{.*\})/);
-      const cpu = cpuPerUnit(meter.stop(), count);
-      const { first, last } = JSON.parse(json as string) as { first: number; last: number };
-      return { perSecond: rate(count, first, last), cpu };
-    } finally {
-      await worker.stop();
-    }
   } finally {
     await database.drop();
   }
@@ -339,14 +316,37 @@ async function booklyInProcessNoop(smtp: SmtpPeer, count: number, onProgress: (w
       30_000,
       5,
     );
-    const meter = meterCpu(meterGroups(stack.api.child.pid));
-    const before = await taskCounts(sql, 'system.noop');
-    const counts = await waitForTasks(sql, 'system.noop', count, ({ completed }) => onProgress(`${completed}/${count} done`));
-    const cpu = cpuPerUnit(meter.stop(), counts.completed - before.completed);
-    return { perSecond: (count - 1) / (counts.spanMs / 1000), cpu };
+    return await meteredNoops(sql, stack.api.child.pid, count, onProgress);
   } finally {
     await stack.stop();
   }
+}
+
+/**
+ * A baseline program of `bench/baseline/` that says "ready", runs its `count`
+ * jobs and prints the epoch times of its first and last completion: metered
+ * from "ready" on.
+ */
+async function meteredBaseline(script: string, env: Record<string, string>, count: number): Promise<Measured> {
+  const worker = await startChild(script, env, /(ready)/);
+  try {
+    const meter = meterCpu(meterGroups(worker.child.pid));
+    const [, json] = await worker.next(/done (\{.*\})/);
+    const cpu = cpuPerUnit(meter.stop(), count);
+    const { first, last } = JSON.parse(json as string) as { first: number; last: number };
+    return { perSecond: rate(count, first, last), cpu };
+  } finally {
+    await worker.stop();
+  }
+}
+
+/** Meters the process `pid` until `count` no-op tasks have completed; the rate runs from the first completion to the last. */
+async function meteredNoops(sql: pg.Pool, pid: number | undefined, count: number, onProgress: (what: string) => void): Promise<Measured> {
+  const meter = meterCpu(meterGroups(pid));
+  const before = await taskCounts(sql, 'system.noop');
+  const counts = await waitForTasks(sql, 'system.noop', count, ({ completed }) => onProgress(`${completed}/${count} done`));
+  const cpu = cpuPerUnit(meter.stop(), counts.completed - before.completed);
+  return { perSecond: (count - 1) / (counts.spanMs / 1000), cpu };
 }
 
 /** What bounds the in-process runner beside graphile-worker, from this run's CPU figures. */
