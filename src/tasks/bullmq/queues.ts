@@ -97,11 +97,16 @@ export class BullQueues {
    * an error of its own, or as stalled too often).
    */
   async adrift(tasks: readonly CommittedTask[]): Promise<{ missing: CommittedTask[]; finished: CommittedTask[] }> {
-    const states = await Promise.all(tasks.map((task) => this.queue(task.lane).getJobState(task.id)));
+    const states = await Promise.all(tasks.map((task) => this.stateOf(task)));
     return {
       missing: tasks.filter((_, i) => states[i] === 'unknown'),
       finished: tasks.filter((_, i) => states[i] === 'failed' || states[i] === 'completed'),
     };
+  }
+
+  /** BullMQ's state of the task's job ('unknown' when it holds none). */
+  stateOf(task: CommittedTask): Promise<string> {
+    return this.queue(task.lane).getJobState(task.id);
   }
 
   /** Removes the finished jobs of `tasks`, so that adding them again queues them (BullMQ ignores a job id it holds). */

@@ -7,6 +7,10 @@ import type { CommittedTask, TaskDispatcher } from '../task-queue.js';
 import type { TaskStore } from '../task-store.js';
 import type { BullQueues } from './queues.js';
 
+/** How long, and how often, a retry looks at the job of the attempt it followed (a cancel is noticed within 2 s). */
+const followUpMs = 10_000;
+const followUpEveryMs = 100;
+
 export interface RelayOptions {
   readonly redis: RedisConnection;
   readonly queues: BullQueues;
@@ -134,6 +138,35 @@ export class Relay implements TaskDispatcher {
       this.options.log.warn({ err, task: task.id }, "could not drop the retried task's old job; the reconciler will");
     }
     await this.handOver([task]);
+    const following = this.afterCancelledJob(task);
+    this.inFlight.add(following);
+    void following.finally(() => this.inFlight.delete(following));
+  }
+
+  /**
+   * A job still active is the cancelled attempt's, winding down: it runs the
+   * retry itself when it finds the task pending, but if it looked just before
+   * the retry committed, it ends as skipped and kept the id that the hand-over
+   * above could not replace. So until it has ended, look again; then, if the
+   * task still waits, replace the finished job.
+   */
+  private async afterCancelledJob(task: CommittedTask): Promise<void> {
+    const { queues, store, log } = this.options;
+    try {
+      for (let waited = 0; waited < followUpMs; waited += followUpEveryMs) {
+        const state = await queues.stateOf(task);
+        if (state === 'completed' || state === 'failed') {
+          if ((await store.find(task.id))?.state !== 'pending') return;
+          await queues.removeFinished([task]);
+          await queues.add([task]);
+          return;
+        }
+        if (state !== 'active') return;
+        await new Promise((resolve) => setTimeout(resolve, followUpEveryMs));
+      }
+    } catch (err) {
+      log.warn({ err, task: task.id }, "could not check the retried task's old job; the reconciler will");
+    }
   }
 
   private async handOver(committed: readonly CommittedTask[]): Promise<void> {
